@@ -1,0 +1,348 @@
+#!/usr/bin/env bash
+# bench/run.sh BUILD_DIR - build and run rcgc's benchmarks side by side with
+# peer implementations, print tables, and write every figure to
+# BUILD_DIR/bench/results.json as [{"bench","impl","metric","value"}, ...].
+#
+# Needs only bash, gcc and awk (no python).  The rcgc library must already be
+# built in BUILD_DIR (librcgc.a).  Peers (mimalloc, jemalloc) are installed
+# with apt-get when missing; a peer that cannot be installed, built or run is
+# skipped with a message.  Exit status is nonzero only when an rcgc program
+# fails to build or run.
+#
+# Adding a benchmark program: write bench_<name>_run (compile + run, append
+# "RESULT <bench> <impl> <metric> <value>" lines to $RESULTS_TXT) and
+# bench_<name>_report (print its tables from $RESULTS_TXT), then add <name> to
+# BENCH_PROGRAMS below.  The JSON is written from every RESULT line at the end.
+#
+# Environment knobs:
+#   BENCH_PROGRAMS      programs to run (default: "alloc")
+#   ALLOC_IMPLS         implementations (default: "rcgc glibc mimalloc jemalloc")
+#   ALLOC_WORKLOADS     alloc_bench workloads, each run in its own process
+#   ALLOC_REPEAT        runs of every timed workload (default 3); the tables
+#                       show the median, the JSON also has _min and _max
+#   CC, BENCH_CFLAGS    compiler and flags (default: gcc, -O2)
+#   BENCH_NO_INSTALL=1  never call apt-get
+set -u
+
+if [ $# -lt 1 ]; then
+    echo "usage: $0 BUILD_DIR" >&2
+    exit 2
+fi
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_DIR=$(mkdir -p "$1" && cd "$1" && pwd)
+OUT="$BUILD_DIR/bench"
+mkdir -p "$OUT"
+RESULTS_TXT="$OUT/results.txt"
+RESULTS_JSON="$OUT/results.json"
+LOG="$OUT/bench.log"
+: > "$RESULTS_TXT"
+: > "$LOG"
+
+CC=${CC:-gcc}
+BENCH_CFLAGS=${BENCH_CFLAGS:--O2}
+BENCH_PROGRAMS=${BENCH_PROGRAMS:-alloc}
+ALLOC_IMPLS=${ALLOC_IMPLS:-rcgc glibc mimalloc jemalloc}
+ALLOC_WORKLOADS=${ALLOC_WORKLOADS:-burst churn bintree rss rss_trim90 rss_clustered rss_clustered_trim90}
+ALLOC_REPEAT=${ALLOC_REPEAT:-3}
+
+FAILED=0          # set to 1 when an rcgc program fails to build or run
+
+say() { printf '%s\n' "$*"; }
+note() { printf 'bench: %s\n' "$*"; }
+
+# ---------------------------------------------------------------------------
+# Common helpers
+# ---------------------------------------------------------------------------
+
+# Run apt-get (as root directly, otherwise through sudo when available).
+apt_get() {
+    if [ "$(id -u)" = 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo -n env DEBIAN_FRONTEND=noninteractive apt-get "$@"
+    else
+        return 1
+    fi
+}
+
+# ensure_pkg PKG HEADER: install the Debian package PKG unless HEADER exists.
+# Returns 0 when HEADER is there afterwards.
+APT_UPDATED=0
+ensure_pkg() {
+    local pkg=$1 header=$2
+    [ -e "$header" ] && return 0
+    if [ "${BENCH_NO_INSTALL:-0}" = 1 ]; then
+        note "$pkg is not installed and BENCH_NO_INSTALL=1: skipping it"
+        return 1
+    fi
+    if ! command -v apt-get >/dev/null 2>&1; then
+        note "$pkg is not installed and there is no apt-get: skipping it"
+        return 1
+    fi
+    note "installing $pkg with apt-get"
+    if ! apt_get install -y "$pkg" >>"$LOG" 2>&1; then
+        if [ $APT_UPDATED = 0 ]; then
+            APT_UPDATED=1
+            apt_get update >>"$LOG" 2>&1
+            apt_get install -y "$pkg" >>"$LOG" 2>&1
+        fi
+    fi
+    if [ -e "$header" ]; then
+        return 0
+    fi
+    note "could not install $pkg (see $LOG): skipping it"
+    return 1
+}
+
+# Run a program, appending its RESULT lines (without the word RESULT) to
+# $RUN_RESULTS (default $RESULTS_TXT) and all of its output to $LOG.
+# run_prog LABEL CMD...  -> returns the program's exit status.
+run_prog() {
+    local label=$1; shift
+    local tmp="$OUT/.run.$$"
+    "$@" >"$tmp" 2>&1
+    local rc=$?
+    { echo "### $label: $*"; cat "$tmp"; echo "### exit $rc"; } >>"$LOG"
+    grep '^RESULT ' "$tmp" | cut -d' ' -f2- >>"${RUN_RESULTS:-$RESULTS_TXT}"
+    if [ $rc -ne 0 ]; then
+        note "$label failed (exit $rc):"
+        sed 's/^/    /' "$tmp" | tail -n 5
+    fi
+    rm -f "$tmp"
+    return $rc
+}
+
+# Find librcgc.a in the build directory.
+find_librcgc() {
+    local f
+    for f in "$BUILD_DIR/librcgc.a" "$BUILD_DIR/src/librcgc.a" "$BUILD_DIR/lib/librcgc.a"; do
+        [ -f "$f" ] && { echo "$f"; return 0; }
+    done
+    f=$(find "$BUILD_DIR" -name librcgc.a -type f 2>/dev/null | head -n 1)
+    [ -n "$f" ] && { echo "$f"; return 0; }
+    return 1
+}
+
+# compile_impl SRC OUTPUT IMPL: build SRC for implementation IMPL
+# (rcgc|glibc|mimalloc|jemalloc).  Returns nonzero when that is impossible.
+compile_impl() {
+    local src=$1 out=$2 impl=$3 lib
+    local macro
+    macro=IMPL_$(echo "$impl" | tr '[:lower:]' '[:upper:]')
+    case $impl in
+    rcgc)
+        if ! lib=$(find_librcgc); then
+            note "no librcgc.a under $BUILD_DIR: build the library first (cmake --build $BUILD_DIR)"
+            return 1
+        fi
+        $CC $BENCH_CFLAGS -D"$macro" -DRC_STATIC -I"$ROOT/include" \
+            -I"$BUILD_DIR/include" -o "$out" "$src" "$lib" -lpthread -lm >>"$LOG" 2>&1
+        ;;
+    glibc)
+        $CC $BENCH_CFLAGS -D"$macro" -o "$out" "$src" >>"$LOG" 2>&1
+        ;;
+    mimalloc)
+        ensure_pkg libmimalloc-dev /usr/include/mimalloc.h || return 1
+        $CC $BENCH_CFLAGS -D"$macro" -o "$out" "$src" -lmimalloc >>"$LOG" 2>&1
+        ;;
+    jemalloc)
+        ensure_pkg libjemalloc-dev /usr/include/jemalloc/jemalloc.h || return 1
+        $CC $BENCH_CFLAGS -D"$macro" -o "$out" "$src" -ljemalloc >>"$LOG" 2>&1
+        ;;
+    *)
+        note "unknown implementation $impl"
+        return 1
+        ;;
+    esac
+    local rc=$?
+    [ $rc -ne 0 ] && note "building $out for $impl failed (see $LOG)"
+    return $rc
+}
+
+# aggregate_repeats FILE: FILE holds the RESULT lines of several runs of the
+# same programs.  Append to $RESULTS_TXT, for each (bench, impl, metric), the
+# median under the metric's own name, plus <metric>_min and <metric>_max and
+# "runs" for every ns_per_op metric.
+aggregate_repeats() {
+    sort -k1,1 -k2,2 -k3,3 -k4,4g "$1" | awk '
+        function flush(   mid, med) {
+            if (n == 0) return
+            if (n % 2) med = x[(n + 1) / 2]
+            else med = (x[n / 2] + x[n / 2 + 1]) / 2
+            print key, med
+            if (m == "ns_per_op") {
+                print key "_min", x[1]
+                print key "_max", x[n]
+                print b, i, "runs", n
+            }
+            n = 0
+        }
+        { k = $1 " " $2 " " $3
+          if (k != key) { flush(); key = k; b = $1; i = $2; m = $3 }
+          x[++n] = $4 }
+        END { flush() }' >>"$RESULTS_TXT"
+}
+
+# value BENCH IMPL METRIC: print the figure (first match) or nothing.
+value() {
+    awk -v b="$1" -v i="$2" -v m="$3" \
+        '$1 == b && $2 == i && $3 == m { print $4; exit }' "$RESULTS_TXT"
+}
+
+# ---------------------------------------------------------------------------
+# Program "alloc": bench/alloc_bench.c (issue 2)
+# ---------------------------------------------------------------------------
+ALLOC_BUILT=""
+
+bench_alloc_run() {
+    local impl w bin
+    say "== alloc: building alloc_bench for: $ALLOC_IMPLS"
+    for impl in $ALLOC_IMPLS; do
+        bin="$OUT/alloc_bench_$impl"
+        if compile_impl "$ROOT/bench/alloc_bench.c" "$bin" "$impl"; then
+            ALLOC_BUILT="$ALLOC_BUILT $impl"
+        elif [ "$impl" = rcgc ]; then
+            FAILED=1
+        else
+            note "skipping $impl"
+        fi
+    done
+    say "== alloc: running (one process per workload, implementation and run)"
+    local reps r dest timed="$OUT/.alloc_timed.$$"
+    : >"$timed"
+    for w in $ALLOC_WORKLOADS; do
+        case $w in
+        rss*) reps=1; dest=$RESULTS_TXT ;;   # deterministic: one run is enough
+        *)    reps=$ALLOC_REPEAT; dest=$timed ;;
+        esac
+        r=1
+        while [ "$r" -le "$reps" ]; do
+            for impl in $ALLOC_BUILT; do     # interleaved: drift hits all alike
+                printf '   %-22s %-9s run %d/%d\n' "$w" "$impl" "$r" "$reps"
+                if ! RUN_RESULTS=$dest run_prog "alloc_bench_$impl $w" \
+                        "$OUT/alloc_bench_$impl" "$w"; then
+                    [ "$impl" = rcgc ] && FAILED=1
+                fi
+            done
+            r=$((r + 1))
+        done
+    done
+    aggregate_repeats "$timed"
+    rm -f "$timed"
+}
+
+# Table of ns/op with ratios (time ratio: >1 means slower than the reference).
+alloc_speed_table() {
+    local bench=$1 title=$2
+    awk -v b="$bench" -v title="$title" -v order="$ALLOC_BUILT" '
+        $1 == b && $3 == "ns_per_op"     { ns[$2] = $4 }
+        $1 == b && $3 == "ns_per_op_min" { lo[$2] = $4 }
+        $1 == b && $3 == "ns_per_op_max" { hi[$2] = $4 }
+        $1 == b && $3 == "runs"          { runs[$2] = $4 }
+        $1 == b && $3 == "seconds"       { sec[$2] = $4 }
+        END {
+            n = split(order, im, " ")
+            rows = 0
+            for (k = 1; k <= n; k++) if (im[k] in ns) rows++
+            if (!rows) exit
+            printf "%s\n", title
+            printf "  %-9s %9s %9s %17s %4s %11s %9s\n", "impl", "seconds", "ns/op",
+                   "ns/op min..max", "runs", "x mimalloc", "x glibc"
+            for (k = 1; k <= n; k++) {
+                i = im[k]
+                if (!(i in ns)) continue
+                rm = ("mimalloc" in ns && ns["mimalloc"] > 0) ? sprintf("%.2f", ns[i] / ns["mimalloc"]) : "-"
+                rg = ("glibc" in ns && ns["glibc"] > 0) ? sprintf("%.2f", ns[i] / ns["glibc"]) : "-"
+                range = (i in lo) ? sprintf("%.2f..%.2f", lo[i], hi[i]) : "-"
+                printf "  %-9s %9.3f %9.2f %17s %4s %11s %9s\n", i, sec[i], ns[i], range,
+                       (i in runs) ? runs[i] : 1, rm, rg
+            }
+        }' "$RESULTS_TXT"
+}
+
+# RSS table: MiB and % of peak for each stage.
+alloc_rss_table() {
+    local bench=$1 title=$2
+    awk -v b="$bench" -v title="$title" -v order="$ALLOC_BUILT" '
+        $1 == b { v[$2, $3] = $4; have[$2] = 1 }
+        function mib(x) { return sprintf("%.1f", x / 1048576) }
+        function cell(i, m,   x) {
+            if (!((i, m) in v)) return "-"
+            x = v[i, m]
+            return sprintf("%s (%3.0f%%)", mib(x), 100 * x / v[i, "peak_bytes"])
+        }
+        END {
+            n = split(order, im, " ")
+            rows = 0
+            for (k = 1; k <= n; k++) if (im[k] in have) rows++
+            if (!rows) exit
+            printf "%s\n", title
+            printf "  %-9s %7s %7s %15s %15s %15s %15s %9s\n", "impl", "start", "peak",
+                   "free 90%", "free90+trim", "free all", "all+trim", "trim-start"
+            for (k = 1; k <= n; k++) {
+                i = im[k]
+                if (!(i in have)) continue
+                d = ((i, "after_trim_bytes") in v) ? mib(v[i, "after_trim_bytes"] - v[i, "start_bytes"]) : "-"
+                printf "  %-9s %7s %7s %15s %15s %15s %15s %9s\n", i,
+                       mib(v[i, "start_bytes"]), mib(v[i, "peak_bytes"]),
+                       cell(i, "after_free90_bytes"), cell(i, "after_free90_trim_bytes"),
+                       cell(i, "after_free_all_bytes"), cell(i, "after_trim_bytes"), d
+            }
+            printf "  (MiB of resident memory, %% of that run'"'"'s peak; free90+trim comes from a separate\n"
+            printf "   process that calls the trim right after the 90%% free; trim-start = all+trim minus start)\n"
+        }' "$RESULTS_TXT"
+}
+
+bench_alloc_report() {
+    say ""
+    say "== alloc: results (issue 2)"
+    alloc_speed_table burst   "burst: 1M x 32-byte blocks, free in reverse, 10 rounds (ns per malloc+free pair)"
+    alloc_speed_table churn   "churn: 1M live blocks of 16..512 bytes, 20M random replacements (ns per free+malloc)"
+    alloc_speed_table bintree "bintree: binary-trees pattern, depth 18, 16-byte nodes (ns per node: malloc+free)"
+    say "  (median of the runs; x mimalloc / x glibc = time ratio, below 1 is faster)"
+    say ""
+    alloc_rss_table rss           "rss: 2M x 32-byte blocks (2*2^20), free a uniformly random 90%, then the rest"
+    alloc_rss_table rss_clustered "rss_clustered: as rss, the 90% freed as 9 of every 10 runs of 4096 consecutive blocks"
+}
+
+# ---------------------------------------------------------------------------
+# JSON: every RESULT line, as [{"bench","impl","metric","value"}, ...]
+# ---------------------------------------------------------------------------
+write_json() {
+    awk '
+        function q(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return "\"" s "\"" }
+        BEGIN { printf "[" ; n = 0 }
+        NF >= 4 {
+            printf "%s\n  {\"bench\": %s, \"impl\": %s, \"metric\": %s, \"value\": %s}",
+                   (n++ ? "," : ""), q($1), q($2), q($3), $4
+        }
+        END { printf "%s]\n", (n ? "\n" : "") }' "$RESULTS_TXT" >"$RESULTS_JSON"
+}
+
+# ---------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------
+say "bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc 2>/dev/null || echo '?') CPUs," \
+    "$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)"
+say "bench: build dir $BUILD_DIR, log $LOG"
+
+for p in $BENCH_PROGRAMS; do
+    if ! declare -F "bench_${p}_run" >/dev/null; then
+        note "unknown benchmark program $p"
+        continue
+    fi
+    "bench_${p}_run"
+done
+for p in $BENCH_PROGRAMS; do
+    declare -F "bench_${p}_report" >/dev/null && "bench_${p}_report"
+done
+
+write_json
+say ""
+say "bench: $(grep -c . "$RESULTS_TXT") figures written to $RESULTS_JSON"
+if [ $FAILED -ne 0 ]; then
+    note "an rcgc benchmark failed to build or run (see $LOG)"
+    exit 1
+fi
+exit 0

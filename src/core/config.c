@@ -1,0 +1,82 @@
+/*
+ * config.c - resolving a heap's settings from three layers with one rule:
+ * an explicit rc_config field > its RCGC_* environment variable > the build
+ * default (src/build_config.h).  Environment variables are read once, when
+ * a heap is created.  Every variable is listed in docs/environment.md.
+ */
+#include "internal.h"
+#include <errno.h>
+#include <stdlib.h>
+
+void rc_config_init(rc_config *cfg) {
+    if (!cfg)
+        return;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->version = RC_CONFIG_VERSION;
+    cfg->malloc_mode = RC_MALLOC_UNSET;
+    cfg->purge_delay_ms = -1;
+    cfg->print_stats_at_exit = -1;
+    cfg->use_environment = 1;
+}
+
+static int parse_mode(const char *v, rc_malloc_mode *out) {
+    if (!strcmp(v, "pymalloc") || !strcmp(v, "default"))
+        *out = RC_MALLOC_PYMALLOC;
+    else if (!strcmp(v, "malloc"))
+        *out = RC_MALLOC_MALLOC;
+    else if (!strcmp(v, "debug") || !strcmp(v, "pymalloc_debug"))
+        *out = RC_MALLOC_DEBUG;
+    else
+        return rc_error_set(RC_ERR_VALUE, "RCGC_MALLOC='%s' is not one of "
+                            "pymalloc, malloc, debug", v);
+    return 0;
+}
+
+static int parse_int(const char *name, const char *v, long lo, long hi, int *out) {
+    char *end;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (errno || end == v || *end || x < lo || x > hi)
+        return rc_error_set(RC_ERR_VALUE, "%s='%s' is not an integer in [%ld, %ld]",
+                            name, v, lo, hi);
+    *out = (int)x;
+    return 0;
+}
+
+static const char *env(const rc_config *cfg, const char *name) {
+    if (cfg && !cfg->use_environment)
+        return NULL;
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+int rci_config_resolve(const rc_config *cfg, rci_settings *out) {
+    const char *v;
+    if (cfg && cfg->version != RC_CONFIG_VERSION)
+        return rc_error_set(RC_ERR_VALUE, "rc_config version %u is not %d: initialise "
+                            "it with rc_config_init", cfg->version, RC_CONFIG_VERSION);
+    /* allocator mode */
+    out->mode = (rc_malloc_mode)RCI_DEFAULT_MALLOC;
+    if (cfg && cfg->malloc_mode != RC_MALLOC_UNSET) {
+        if (cfg->malloc_mode < RC_MALLOC_PYMALLOC || cfg->malloc_mode > RC_MALLOC_DEBUG)
+            return rc_error_set(RC_ERR_VALUE, "rc_config.malloc_mode %d is invalid",
+                                (int)cfg->malloc_mode);
+        out->mode = cfg->malloc_mode;
+    } else if ((v = env(cfg, "RCGC_MALLOC")) && parse_mode(v, &out->mode) < 0) {
+        return -1;
+    }
+    /* purge delay */
+    out->purge_delay_ms = RCI_DEFAULT_PURGE_DELAY_MS;
+    if (cfg && cfg->purge_delay_ms >= 0)
+        out->purge_delay_ms = cfg->purge_delay_ms;
+    else if ((v = env(cfg, "RCGC_PURGE_DELAY_MS")) &&
+             parse_int("RCGC_PURGE_DELAY_MS", v, 0, 3600000, &out->purge_delay_ms) < 0)
+        return -1;
+    /* statistics at exit */
+    out->print_stats_at_exit = 0;
+    if (cfg && cfg->print_stats_at_exit >= 0)
+        out->print_stats_at_exit = cfg->print_stats_at_exit != 0;
+    else if ((v = env(cfg, "RCGC_MALLOC_STATS")))
+        out->print_stats_at_exit = strcmp(v, "0") != 0;
+    return 0;
+}

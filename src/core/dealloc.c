@@ -1,0 +1,94 @@
+/*
+ * dealloc.c - immediate destruction at refcount zero, and the trashcan.
+ *
+ * Order for an object whose count reached zero (CPython's subtype_dealloc,
+ * reference 2.5):
+ *   1. untrack it (GC types);
+ *   2. the PEP 442 finalizer, with the count raised to 1 while it runs; a
+ *      GC object's FINALIZED bit makes it run at most once.  If the
+ *      finalizer resurrected the object, stop (re-tracking it);
+ *   3. weak references are cleared here (added by the weakref layer);
+ *   4. the legacy `del` hook, with the same resurrection rule;
+ *   5. the type's dealloc hook (or clear) releases what the object owns;
+ *   6. the refcount word gets the "freed" poison and the block is freed.
+ *
+ * Trashcan: destroying an object drops its fields, which may destroy their
+ * objects, and so on.  Past RCI_TRASH_LIMIT nested destructions the object
+ * is parked on the heap's trash_later list (linked through its refcount
+ * word, which is free once the count is zero) and destroyed by the
+ * outermost destruction in a loop, so the C stack stays bounded for chains
+ * of any length.
+ */
+#include "internal.h"
+
+/* Run a finalizer-like hook with the object temporarily alive.  Returns 1 if
+ * the hook resurrected the object (someone else now holds a reference). */
+static int call_resurrectable(rc_object *op, void (*hook)(rc_object *)) {
+    op->refcount = 1;
+    hook(op);
+    if (--op->refcount == 0)
+        return 0;
+    return 1;
+}
+
+static void destroy(rc_heap *h, rc_object *op) {
+    const rc_type *t = op->type;
+    int gc = (t->flags & RC_TYPE_GC) != 0;
+    int was_tracked = gc && RCI_AS_LINK(op)->next != 0;
+    if (gc)
+        rc_gc_untrack(op);
+    if (t->finalize) {
+        rci_gc_link *g = gc ? RCI_AS_LINK(op) : NULL;
+        if (!g || !(g->prev & RCI_GC_FINALIZED)) {
+            if (g)
+                g->prev |= RCI_GC_FINALIZED;
+            if (call_resurrectable(op, t->finalize)) {
+                if (was_tracked)
+                    rc_gc_track(op);
+                return;
+            }
+        }
+    }
+    /* (weak references are cleared here by the weakref layer) */
+    if (t->del && call_resurrectable(op, t->del)) {
+        if (was_tracked)
+            rc_gc_track(op);
+        return;
+    }
+    if (t->dealloc)
+        t->dealloc(op);
+    else if (t->clear)
+        t->clear(op);
+    void *mem = gc ? (void *)RCI_AS_LINK(op) : (void *)op;
+    if (gc && h->gen[0].count > 0)
+        h->gen[0].count--;
+    op->refcount = -(intptr_t)(uintptr_t)t;   /* the freed poison */
+    rci_block_free(h, mem, RCI_API_OBJ, op);
+    rc_decref((void *)t);                       /* heap types only; static skip */
+}
+
+static void drain_trash(rc_heap *h) {
+    h->trash_nesting = 1;   /* destructions inside the loop nest from 1 */
+    while (h->trash_later) {
+        rc_object *op = h->trash_later;
+        h->trash_later = (rc_object *)(uintptr_t)op->refcount;
+        op->refcount = 0;
+        destroy(h, op);
+    }
+    h->trash_nesting = 0;
+}
+
+void rci_dealloc(rc_object *op) {
+    rc_heap *h = rci_current_heap;
+    if (RC_UNLIKELY(!h))
+        rci_object_fatal("reached refcount 0 on a thread with no heap bound", op);
+    if (h->trash_nesting >= RCI_TRASH_LIMIT) {
+        op->refcount = (intptr_t)(uintptr_t)h->trash_later;
+        h->trash_later = op;
+        return;
+    }
+    h->trash_nesting++;
+    destroy(h, op);
+    if (--h->trash_nesting == 0 && h->trash_later)
+        drain_trash(h);
+}

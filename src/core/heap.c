@@ -1,0 +1,109 @@
+/*
+ * heap.c - creating, binding and destroying heaps.
+ *
+ * The only per-thread state is which heap the thread has entered (and the
+ * default heap made by rc_init).  A heap records the thread that entered it
+ * in an atomic word so that a second thread entering it is refused instead
+ * of silently corrupting it; nothing else about a heap is shared, so heaps
+ * on different threads never contend.
+ */
+#include "internal.h"
+
+_Thread_local rc_heap *rci_current_heap;
+static _Thread_local rc_heap *default_heap;
+static _Thread_local char thread_token;   /* its address identifies the thread */
+
+static uintptr_t self_id(void) { return (uintptr_t)&thread_token; }
+
+rc_heap *rc_heap_new(const rc_config *cfg) {
+    rci_settings st;
+    if (rci_config_resolve(cfg, &st) < 0)
+        return NULL;
+    rc_heap *h = rci_os_calloc(sizeof *h);
+    if (!h)
+        return rci_error_null(RC_ERR_NOMEM, "out of memory creating a heap");
+    h->magic = RCI_HEAP_MAGIC;
+    h->mode = st.mode;
+    h->print_stats_at_exit = st.print_stats_at_exit;
+    atomic_init(&h->owner, 0);
+    rci_mem_init(h);
+    h->mem.purge_delay_ns = (uint64_t)st.purge_delay_ms * 1000000u;
+    static const long thresholds[RCI_NUM_GENERATIONS] = {700, 10, 10};
+    for (int i = 0; i < RCI_NUM_GENERATIONS; i++) {
+        rci_gc_link_init(&h->gen[i]);
+        h->gen[i].threshold = thresholds[i];
+    }
+    h->permanent.next = h->permanent.prev = (uintptr_t)&h->permanent;
+    return h;
+}
+
+static int check_heap(const rc_heap *h, const char *fn) {
+    if (!h || h->magic != RCI_HEAP_MAGIC)
+        return rc_error_set(RC_ERR_INVALID, "%s: %p is not a live heap", fn, (const void *)h);
+    return 0;
+}
+
+int rc_heap_destroy(rc_heap *h) {
+    if (!h)
+        return 0;
+    if (check_heap(h, "rc_heap_destroy") < 0)
+        return -1;
+    uintptr_t owner = atomic_load(&h->owner);
+    if (owner && owner != self_id())
+        return rc_error_set(RC_ERR_STATE, "rc_heap_destroy: heap %p is entered by "
+                            "another thread", (void *)h);
+    if (rci_current_heap == h)
+        rci_current_heap = NULL;
+    if (default_heap == h)
+        default_heap = NULL;
+    if (h->print_stats_at_exit)
+        rc_mem_print_stats(h, stderr);
+    rci_mem_fini(h);
+    h->magic = 0;
+    rci_os_free(h, sizeof *h);
+    return 0;
+}
+
+int rc_heap_enter(rc_heap *h) {
+    rc_heap *prev = rci_current_heap;
+    if (h == prev)
+        return 0;
+    if (h) {
+        if (check_heap(h, "rc_heap_enter") < 0)
+            return -1;
+        uintptr_t expected = 0;
+        if (!atomic_compare_exchange_strong(&h->owner, &expected, self_id()) &&
+            expected != self_id())
+            return rc_error_set(RC_ERR_STATE, "rc_heap_enter: heap %p is entered by "
+                                "another thread", (void *)h);
+    }
+    if (prev)
+        atomic_store(&prev->owner, 0);
+    rci_current_heap = h;
+    return 0;
+}
+
+rc_heap *rc_heap_current(void) { return rci_current_heap; }
+
+rc_malloc_mode rc_heap_malloc_mode(const rc_heap *h) {
+    return h ? h->mode : RC_MALLOC_UNSET;
+}
+
+int rc_init(const rc_config *cfg) {
+    if (default_heap)
+        return rc_error_set(RC_ERR_STATE, "rc_init: this thread already has a default heap");
+    rc_heap *h = rc_heap_new(cfg);
+    if (!h)
+        return -1;
+    if (rc_heap_enter(h) < 0) {
+        rc_heap_destroy(h);
+        return -1;
+    }
+    default_heap = h;
+    return 0;
+}
+
+void rc_fini(void) {
+    if (default_heap)
+        rc_heap_destroy(default_heap);
+}

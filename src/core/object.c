@@ -1,0 +1,180 @@
+/*
+ * object.c - object allocation, reference-count errors and the collector
+ * link (tracking).
+ *
+ * Freed-object detection: when an object is freed its refcount word is set
+ * to the negated type pointer.  The pool allocator stores its free-list link
+ * at block+8, so that word survives until the block is handed out again,
+ * and a late rc_decref/rc_refcount finds a large negative count, reports
+ * "use of a freed object" and can still name the type it had.  In debug
+ * mode the block is filled with 0xDD instead, which is recognised too.
+ */
+#include "internal.h"
+
+const rc_type rc_type_type = {
+    .ob_base = RC_STATIC_OBJECT_INIT(&rc_type_type),
+    .name = "type",
+    .basic_size = sizeof(rc_type),
+    .flags = RC_TYPE_IMMORTAL,
+};
+
+/* Best-effort type of an object that may already be freed; NULL if unknown. */
+static const rc_type *type_of_maybe_freed(const rc_object *op) {
+    intptr_t r = op->refcount;
+    if (r == RCI_DEAD_FILL)
+        return NULL;
+    if (r < -RCI_FREED_MIN)
+        return (const rc_type *)(uintptr_t)((-r) & ~(intptr_t)7);
+    return op->type;
+}
+
+void rci_object_fatal(const char *what, const rc_object *op) {
+    const rc_type *t = type_of_maybe_freed(op);
+    rci_fatal("object at %p of type '%s' %s", (const void *)op,
+              t && t->name ? t->name : "<unknown: memory already overwritten>", what);
+}
+
+/* Diagnose a refcount that is not positive. */
+static RC_NORETURN void bad_refcount(const rc_object *op, const char *fn) {
+    intptr_t r = op->refcount;
+    if (r == RCI_DEAD_FILL || r < -RCI_FREED_MIN) {
+        char what[96];
+        snprintf(what, sizeof what, "was used after it was freed (%s)", fn);
+        rci_object_fatal(what, op);
+    }
+    char what[96];
+    snprintf(what, sizeof what, "has refcount %ld in %s: refcount underflow",
+             (long)r, fn);
+    rci_object_fatal(what, op);
+}
+
+void rc__decref_slow(rc_object *op) {
+    if (RC_LIKELY(op->refcount == 1)) {
+        op->refcount = 0;
+        rci_dealloc(op);
+        return;
+    }
+    bad_refcount(op, "rc_decref");
+}
+
+intptr_t rc_refcount(const void *op) {
+    if (!op)
+        return rc_error_set(RC_ERR_INVALID, "rc_refcount: NULL object");
+    const rc_object *o = op;
+    if (RC_UNLIKELY(o->refcount <= 0))
+        bad_refcount(o, "rc_refcount");
+    return o->refcount >= RC_IMMORTAL_REFCNT ? RC_IMMORTAL_REFCNT : o->refcount;
+}
+
+const char *rc_type_name(const void *op) {
+    return op ? ((const rc_object *)op)->type->name : "NULL";
+}
+
+/* ------------------------------------------------------------ allocation */
+
+static void *object_alloc(const rc_type *t, size_t size) {
+    rc_heap *h = rci_current_heap;
+    if (RC_UNLIKELY(!h))
+        return rci_error_null(RC_ERR_STATE, "cannot create a '%s' object: no heap is "
+                              "bound to this thread", t->name);
+    size_t pre = (t->flags & RC_TYPE_GC) ? sizeof(rci_gc_link) : 0;
+    char *mem = rci_block_alloc(h, pre + size, RCI_API_OBJ);
+    if (RC_UNLIKELY(!mem))
+        return rci_error_null(RC_ERR_NOMEM, "out of memory creating a '%s' object "
+                              "(%zu bytes)", t->name, pre + size);
+    memset(mem, 0, pre + size);
+    rc_object *o = (rc_object *)(mem + pre);
+    o->refcount = 1;
+    o->type = t;
+    rc_incref((void *)t);   /* instances keep a heap type alive; static types skip */
+    if (pre) {
+        h->gen[0].count++;
+        if (t->flags & RC_TYPE_TRACK)
+            rc_gc_track(o);
+    }
+    return o;
+}
+
+void *rc_object_new(const rc_type *type) {
+    if (!type)
+        return rci_error_null(RC_ERR_INVALID, "rc_object_new: type is NULL");
+    if (type->flags & RC_TYPE_VAR)
+        return rci_error_null(RC_ERR_INVALID, "rc_object_new: '%s' is variable-size; "
+                              "use rc_varobject_new", type->name);
+    if (type->basic_size < sizeof(rc_object))
+        return rci_error_null(RC_ERR_INVALID, "rc_object_new: '%s' has basic_size %zu, "
+                              "smaller than the object header", type->name, type->basic_size);
+    return object_alloc(type, type->basic_size);
+}
+
+void *rc_varobject_new(const rc_type *type, intptr_t nitems) {
+    if (!type)
+        return rci_error_null(RC_ERR_INVALID, "rc_varobject_new: type is NULL");
+    if (!(type->flags & RC_TYPE_VAR) || type->basic_size < sizeof(rc_varobject))
+        return rci_error_null(RC_ERR_INVALID, "rc_varobject_new: '%s' is not a "
+                              "variable-size type", type->name);
+    if (nitems < 0)
+        return rci_error_null(RC_ERR_VALUE, "rc_varobject_new: negative item count %ld",
+                              (long)nitems);
+    size_t n = (size_t)nitems, size;
+    if ((type->item_size && n > (SIZE_MAX / 2 - type->basic_size) / type->item_size))
+        return rci_error_null(RC_ERR_OVERFLOW, "rc_varobject_new: %ld items of %zu "
+                              "bytes overflow", (long)nitems, type->item_size);
+    size = type->basic_size + n * type->item_size;
+    rc_varobject *o = object_alloc(type, size);
+    if (o)
+        o->size = nitems;
+    return o;
+}
+
+/* ------------------------------------------------------ collector link */
+
+void rci_gc_link_init(rci_generation *g) {
+    g->head.next = g->head.prev = (uintptr_t)&g->head;
+    g->count = 0;
+}
+
+static rci_gc_link *link_prev(const rci_gc_link *g) {
+    return (rci_gc_link *)(g->prev & ~RCI_GC_FLAGS);
+}
+
+int rc_gc_track(void *op) {
+    rc_object *o = op;
+    if (!o)
+        return rc_error_set(RC_ERR_INVALID, "rc_gc_track: NULL object");
+    if (!(o->type->flags & RC_TYPE_GC))
+        return rc_error_set(RC_ERR_TYPE, "rc_gc_track: '%s' objects are not GC objects",
+                            o->type->name);
+    rci_gc_link *g = RCI_AS_LINK(o);
+    if (g->next)
+        return rc_error_set(RC_ERR_VALUE, "rc_gc_track: object %p is already tracked", op);
+    rc_heap *h = rci_current_heap;
+    if (!h)
+        return rc_error_set(RC_ERR_STATE, "rc_gc_track: no heap is bound to this thread");
+    rci_gc_link *head = &h->gen[0].head, *last = link_prev(head);
+    g->next = (uintptr_t)head;
+    g->prev = (uintptr_t)last | (g->prev & RCI_GC_FINALIZED);
+    last->next = (uintptr_t)g;
+    head->prev = (uintptr_t)g;
+    return 0;
+}
+
+int rc_gc_untrack(void *op) {
+    rc_object *o = op;
+    if (!o || !(o->type->flags & RC_TYPE_GC))
+        return 0;
+    rci_gc_link *g = RCI_AS_LINK(o);
+    if (!g->next)
+        return 0;
+    rci_gc_link *prev = link_prev(g), *next = (rci_gc_link *)g->next;
+    prev->next = (uintptr_t)next;
+    next->prev = (uintptr_t)prev | (next->prev & RCI_GC_FLAGS);
+    g->next = 0;
+    g->prev &= RCI_GC_FINALIZED;   /* FINALIZED survives untracking */
+    return 0;
+}
+
+int rc_gc_is_tracked(const void *op) {
+    const rc_object *o = op;
+    return o && (o->type->flags & RC_TYPE_GC) && RCI_AS_LINK(o)->next != 0;
+}

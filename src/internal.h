@@ -1,0 +1,214 @@
+/*
+ * internal.h - declarations shared between the library's source files.
+ *
+ * Never installed.  Everything here is named rci_* and has hidden visibility
+ * (the build uses -fvisibility=hidden; RCI_FUNC makes it explicit).  The
+ * guard below refuses inclusion from outside the library build.
+ */
+#ifndef RCGC_INTERNAL_H
+#define RCGC_INTERNAL_H
+
+#ifndef RC_BUILD_CORE
+#error "src/internal.h is private to the rcgc library build"
+#endif
+
+#include "rcgc.h"
+#include "build_config.h"
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+
+#define RCI_FUNC __attribute__((visibility("hidden")))
+
+/* ------------------------------------------------------------------------
+ * Fatal diagnostics and errors (core/error.c)
+ * ---------------------------------------------------------------------- */
+RCI_FUNC RC_NORETURN void rci_fatal(const char *fmt, ...) RC_PRINTF(1, 2);
+/* rc_error_set returning NULL, for pointer-returning functions. */
+RCI_FUNC void *rci_error_null(rc_errcode code, const char *fmt, ...) RC_PRINTF(2, 3);
+
+/* ------------------------------------------------------------------------
+ * OS layer (mem/os.c): the only place memory is requested from the OS, so
+ * fault injection and byte accounting see every request.
+ * ---------------------------------------------------------------------- */
+RCI_FUNC void *rci_os_map(size_t size, size_t align);   /* NULL on failure */
+RCI_FUNC void rci_os_unmap(void *p, size_t size);
+RCI_FUNC void rci_os_release(void *p, size_t size);    /* madvise DONTNEED */
+RCI_FUNC void *rci_os_malloc(size_t size);
+RCI_FUNC void *rci_os_calloc(size_t size);
+RCI_FUNC void *rci_os_realloc(void *p, size_t oldsize, size_t size);
+RCI_FUNC void rci_os_free(void *p, size_t size);
+RCI_FUNC uint64_t rci_now_ns(void);
+
+/* ------------------------------------------------------------------------
+ * pymalloc layer (mem/pool.c)
+ * ---------------------------------------------------------------------- */
+#define RCI_ARENA_SIZE   ((size_t)RC_MEM_ARENA_SIZE)
+#define RCI_POOL_SIZE    ((size_t)RC_MEM_POOL_SIZE)
+#define RCI_POOLS_PER_ARENA 64
+#define RCI_ARENA_MASK   (~(uintptr_t)(RCI_ARENA_SIZE - 1))
+#define RCI_POOL_MASK    (~(uintptr_t)(RCI_POOL_SIZE - 1))
+#define RCI_NCLASSES     RC_MEM_NUM_CLASSES
+#define RCI_CLASS_SIZE(i) ((size_t)((i) + 1) << 4)
+#define RCI_SIZE_INDEX(n) (((n) - 1) >> 4)
+
+typedef struct rci_arena rci_arena;
+typedef struct rci_pool rci_pool;
+
+/* Pool header, at the start of each 16 KiB pool: exactly 48 bytes.
+ * Invariant: a pool on a usedpools list has a non-NULL freeblock (at least
+ * one block to hand out); a full pool is on no list. */
+struct rci_pool {
+    uint16_t count;        /* blocks in use */
+    uint16_t szidx;        /* size class index */
+    uint32_t nextoffset;   /* offset of the next never-used block */
+    void *freeblock;       /* free list; the link is stored at block+8 */
+    rci_pool *next, *prev; /* usedpools[szidx] list */
+    rci_arena *arena;
+    rc_heap *heap;         /* owning heap */
+};
+#define RCI_POOL_OVERHEAD sizeof(rci_pool)
+
+/* Arena descriptor, kept outside the arena so all 64 pools are usable. */
+struct rci_arena {
+    uintptr_t base;          /* 1 MiB-aligned */
+    uint64_t free_mask;      /* pools not serving a size class */
+    uint64_t dirty_mask;     /* free pools still backed by RAM */
+    uint64_t touched_mask;   /* pools backed by RAM (used or dirty) */
+    unsigned nfree;          /* popcount(free_mask) */
+    uint64_t empty_epoch;    /* purge epoch when it became entirely free */
+    rci_arena *next, *prev;  /* usable_arenas, sorted by nfree ascending */
+    rci_arena *all_next;     /* every arena of the heap */
+};
+
+typedef struct rci_arena_table {  /* open addressing: base -> arena */
+    uintptr_t *keys;
+    rci_arena **vals;
+    size_t cap, used;
+} rci_arena_table;
+
+/* Large blocks (over 512 bytes, or every block in malloc mode). */
+typedef struct rci_large {
+    struct rci_large *next, *prev;
+    size_t size;             /* requested bytes */
+    uintptr_t tag;           /* (uintptr_t)heap ^ RCI_LARGE_MAGIC */
+} rci_large;
+#define RCI_LARGE_MAGIC ((uintptr_t)0x5243474342494721ull)
+#define RCI_LARGE_HDR sizeof(rci_large)
+
+typedef struct rci_memstate {
+    rci_pool *usedpools[RCI_NCLASSES];
+    rci_arena *usable_arenas;
+    rci_arena *nfp2lasta[RCI_POOLS_PER_ARENA + 1];
+    rci_arena *all_arenas;
+    rci_arena *last_arena;            /* one-entry lookup cache */
+    rci_arena_table table;
+    rci_large large_head;             /* circular list of large blocks */
+    /* counters */
+    uint64_t bytes_in_use, bytes_peak, small_blocks, large_blocks, large_bytes;
+    uint64_t allocs, frees;
+    uint64_t arenas_current, arenas_total, arenas_released, arenas_high;
+    uint64_t pools_released_total;
+    uint64_t meta_bytes;
+    /* purge */
+    uint64_t purge_delay_ns;
+    uint64_t purge_epoch;             /* bumped each time a purge runs */
+    uint64_t last_purge_ns;
+    unsigned pending_empty;           /* dirty empty pools or empty arenas waiting */
+} rci_memstate;
+
+/* Domains of the debug allocator's API check. */
+enum { RCI_API_MEM = 'm', RCI_API_OBJ = 'o' };
+
+/* The single choke point: every block of every domain is allocated and
+ * freed here (tracing hooks in later layers attach here).  api is
+ * RCI_API_MEM or RCI_API_OBJ; obj is the object being freed (for
+ * diagnostics) or NULL. */
+RCI_FUNC void *rci_block_alloc(rc_heap *h, size_t n, int api);
+RCI_FUNC void rci_block_free(rc_heap *h, void *p, int api, const rc_object *obj);
+RCI_FUNC size_t rci_block_size(rc_heap *h, const void *p);
+
+/* pymalloc proper (mem/pool.c) */
+RCI_FUNC void *rci_pool_alloc(rc_heap *h, size_t n);
+RCI_FUNC void rci_pool_free(rc_heap *h, rci_pool *pool, void *p);
+RCI_FUNC rci_arena *rci_arena_lookup(rc_heap *h, const void *p);
+RCI_FUNC void rci_mem_init(rc_heap *h);
+RCI_FUNC void rci_mem_fini(rc_heap *h);
+RCI_FUNC void rci_mem_maybe_purge(rc_heap *h);
+RCI_FUNC uint64_t rci_mem_purge_now(rc_heap *h, int all);
+/* large blocks (mem/large.c) */
+RCI_FUNC void *rci_large_alloc(rc_heap *h, size_t n);
+RCI_FUNC void rci_large_free(rc_heap *h, void *p, const rc_object *obj);
+RCI_FUNC void *rci_large_realloc(rc_heap *h, void *p, size_t n);
+RCI_FUNC rci_large *rci_large_header(rc_heap *h, const void *p, const rc_object *obj);
+RCI_FUNC void rci_large_free_all(rc_heap *h);
+/* debug mode (mem/debug.c) */
+RCI_FUNC void *rci_debug_alloc(rc_heap *h, size_t n, int api);
+RCI_FUNC void rci_debug_free(rc_heap *h, void *p, int api, const rc_object *obj);
+RCI_FUNC size_t rci_debug_size(const void *p);
+#define RCI_DEBUG_OVERHEAD 24
+/* the raw underlying allocator used by the debug layer */
+RCI_FUNC void *rci_raw_alloc(rc_heap *h, size_t n);
+RCI_FUNC void rci_raw_free(rc_heap *h, void *p, const rc_object *obj);
+/* Abort with a diagnostic unless p is a live block of h. */
+RCI_FUNC void rci_raw_check_owner(rc_heap *h, const void *p, const rc_object *obj);
+
+/* ------------------------------------------------------------------------
+ * Heap (core/heap.c)
+ * ---------------------------------------------------------------------- */
+typedef struct rci_gc_link {
+    uintptr_t next;   /* 0 = untracked; else next link in the generation list */
+    uintptr_t prev;   /* bit 0 FINALIZED, bit 1 COLLECTING; rest: prev pointer */
+} rci_gc_link;
+#define RCI_GC_FINALIZED ((uintptr_t)1)
+#define RCI_GC_FLAGS     ((uintptr_t)3)
+#define RCI_AS_LINK(op)  ((rci_gc_link *)(op) - 1)
+#define RCI_FROM_LINK(g) ((rc_object *)((rci_gc_link *)(g) + 1))
+
+#define RCI_NUM_GENERATIONS 3
+typedef struct rci_generation {
+    rci_gc_link head;   /* dummy head of a circular list */
+    long threshold;
+    long count;
+} rci_generation;
+
+#define RCI_HEAP_MAGIC 0x72636870u  /* "rchp" */
+#define RCI_TRASH_LIMIT 50
+
+struct rc_heap {
+    uint32_t magic;
+    rc_malloc_mode mode;
+    int print_stats_at_exit;
+    _Atomic uintptr_t owner;        /* thread that has it entered, 0 if none */
+    rci_memstate mem;
+    /* object layer */
+    int trash_nesting;
+    rc_object *trash_later;         /* linked through the refcount word */
+    rci_generation gen[RCI_NUM_GENERATIONS];
+    rci_gc_link permanent;
+};
+
+/* The calling thread's current heap (core/heap.c). */
+RCI_FUNC extern _Thread_local rc_heap *rci_current_heap;
+RCI_FUNC rc_heap *rci_heap_or_error(void);
+
+/* Configuration resolution (core/config.c) */
+typedef struct rci_settings {
+    rc_malloc_mode mode;
+    int purge_delay_ms;
+    int print_stats_at_exit;
+} rci_settings;
+RCI_FUNC int rci_config_resolve(const rc_config *cfg, rci_settings *out);
+
+/* Object layer (core/object.c, core/dealloc.c) */
+RCI_FUNC void rci_gc_link_init(rci_generation *g);
+RCI_FUNC RC_NORETURN void rci_object_fatal(const char *what, const rc_object *op);
+/* Destroy an object whose count reached zero (core/dealloc.c). */
+RCI_FUNC void rci_dealloc(rc_object *op);
+
+/* Freed objects keep this in their refcount word until the block is reused:
+ * the negated type pointer.  Counts below -RCI_FREED_MIN are "freed". */
+#define RCI_FREED_MIN ((intptr_t)4096)
+#define RCI_DEAD_FILL ((intptr_t)0xDDDDDDDDDDDDDDDDull)
+
+#endif /* RCGC_INTERNAL_H */
