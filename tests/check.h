@@ -43,13 +43,14 @@ static const char *check_current_test = "";
 
 #define CHECK_STR_CONTAINS(hay, needle)                                           \
     do {                                                                          \
+        const char *check_h_ = (hay);                                             \
         check_count++;                                                            \
-        if (!(hay) || !strstr((hay), (needle))) {                                 \
+        if (!check_h_ || !strstr(check_h_, (needle))) {                           \
             check_failed++;                                                       \
             test_failed_flag = 1;                                                 \
             fprintf(stderr, "%s:%d: [%s] expected \"%s\" in:\n---\n%s\n---\n",    \
                     __FILE__, __LINE__, check_current_test, (needle),             \
-                    (hay) ? (hay) : "(null)");                                    \
+                    check_h_ ? check_h_ : "(null)");                              \
         }                                                                         \
     } while (0)
 
