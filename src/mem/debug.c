@@ -101,7 +101,7 @@ static RC_NORETURN void report(const unsigned char *p, int api, const char *why)
                         tail[i] == FORBIDDENBYTE ? "" : " *** OUCH");
         }
         fprintf(stderr, "    Data at p:");
-        size_t shown = n < 16 ? n : 8;
+        size_t shown = n <= 16 ? n : 8;
         for (size_t i = 0; i < shown; i++)
             fprintf(stderr, " %02x", p[i]);
         if (n > 16) {
