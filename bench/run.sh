@@ -326,6 +326,7 @@ write_json() {
 say "bench: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc 2>/dev/null || echo '?') CPUs," \
     "$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)"
 say "bench: build dir $BUILD_DIR, log $LOG"
+say "bench: load average at start: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 
 for p in $BENCH_PROGRAMS; do
     if ! declare -F "bench_${p}_run" >/dev/null; then
@@ -340,6 +341,7 @@ done
 
 write_json
 say ""
+say "bench: load average at end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 say "bench: $(grep -c . "$RESULTS_TXT") figures written to $RESULTS_JSON"
 if [ $FAILED -ne 0 ]; then
     note "an rcgc benchmark failed to build or run (see $LOG)"

@@ -221,14 +221,9 @@ static void test_empty_pools_go_back_to_the_os(void) {
     CHECK(rss_kib() - rss0 < 4096);
 }
 
-static void sleep_ms(int ms) {
-    struct timespec ts = {0, ms * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static void test_purge_delay(void) {
-    /* Default delay (10 ms): memory freed and reused quickly is not given
-     * back; memory left empty for longer is, at the next empty event. */
+/* A long delay: memory freed and reused is never given back in between;
+ * an explicit purge releases everything empty, the spare arena included. */
+static void test_purge_delay_keeps_memory(void) {
     enum { N = 3 * 64 * PER16 };
     void **p = rc_mem_malloc(N * sizeof *p);
     for (int i = 0; i < N; i++)
@@ -237,36 +232,51 @@ static void test_purge_delay(void) {
     for (int i = 0; i < N; i++)
         rc_mem_free(p[i]);
     rc_memstats s1 = stats();
-    CHECK(s1.arenas_current >= 3);           /* not yet: they are pending */
-    CHECK(s1.bytes_resident_estimate > s0.bytes_resident_estimate / 2);
-    for (int i = 0; i < N; i++)              /* reused within the delay: no faults */
+    CHECK(s1.arenas_current >= 3);           /* pending, not released */
+    CHECK_EQ(s1.pools_released_total, s0.pools_released_total);
+    CHECK_EQ(s1.bytes_resident_estimate, s0.bytes_resident_estimate);
+    for (int i = 0; i < N; i++)              /* reused: no new arena, no faults */
         p[i] = rc_mem_malloc(16);
     rc_memstats s2 = stats();
     CHECK_EQ(s2.arenas_allocated_total, s0.arenas_allocated_total);
     CHECK_EQ(s2.pools_released_total, s0.pools_released_total);
     for (int i = 0; i < N; i++)
         rc_mem_free(p[i]);
-    /* idle for two delays, then one more empty event triggers the purge */
-    sleep_ms(25);
-    rc_mem_free(rc_mem_malloc(16));
-    void *x = rc_mem_malloc(16);
-    rc_mem_free(x);
-    sleep_ms(25);
-    void *y[2 * PER16];
-    for (int i = 0; i < 2 * PER16; i++)
-        y[i] = rc_mem_malloc(16);
-    for (int i = 0; i < 2 * PER16; i++)
-        rc_mem_free(y[i]);
-    rc_memstats s3 = stats();
-    CHECK(s3.arenas_current <= 2);
-    CHECK(s3.arenas_released_total > s0.arenas_released_total);
-    /* explicit purge releases everything empty, spare included */
     rc_mem_free(p);
     long long freed = rc_mem_purge(NULL);
-    CHECK(freed >= 0);
+    CHECK(freed >= 3 * RC_MEM_ARENA_SIZE);
     rc_memstats s4 = stats();
     CHECK_EQ(s4.arenas_current, 0);
     CHECK_EQ(s4.pools_empty_resident, 0);
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* A short delay: memory left empty for two delays is released at the next
+ * event that empties a pool, one spare arena excepted. */
+static void test_purge_delay_expires(void) {
+    enum { N = 3 * 64 * PER16 };
+    void **p = rc_mem_malloc(N * sizeof *p);
+    for (int i = 0; i < N; i++)
+        p[i] = rc_mem_malloc(16);
+    for (int i = 0; i < N; i++)
+        rc_mem_free(p[i]);
+    rc_mem_free(p);
+    rc_memstats s0 = stats();
+    for (int k = 0; k < 2; k++) {
+        sleep_ms(50);
+        void *q[2 * PER16];
+        for (int i = 0; i < 2 * PER16; i++)
+            q[i] = rc_mem_malloc(16);
+        for (int i = 0; i < 2 * PER16; i++)
+            rc_mem_free(q[i]);
+    }
+    rc_memstats s1 = stats();
+    CHECK(s1.arenas_current <= 2);
+    CHECK(s1.arenas_released_total > s0.arenas_released_total);
 }
 
 static void test_most_full_arena_first(void) {
@@ -365,7 +375,7 @@ static void test_destroy_returns_leaked_blocks(void) {
 }
 
 int main(void) {
-    rc_config immediate = cfg_delay(0), delayed = cfg_delay(10);
+    rc_config immediate = cfg_delay(0), delayed = cfg_delay(10), forever = cfg_delay(3600000);
     rc_config m_malloc, m_debug;
     rc_config_init(&m_malloc);
     m_malloc.malloc_mode = RC_MALLOC_MALLOC;
@@ -379,7 +389,8 @@ int main(void) {
     RUN_CFG(test_print_stats_layout, &delayed);
     RUN_CFG(test_arenas_returned_immediately, &immediate);
     RUN_CFG(test_empty_pools_go_back_to_the_os, &immediate);
-    RUN_CFG(test_purge_delay, &delayed);
+    RUN_CFG(test_purge_delay_keeps_memory, &forever);
+    RUN_CFG(test_purge_delay_expires, &delayed);
     RUN_CFG(test_most_full_arena_first, &delayed);
     run_test_cfg("mixed_workload[pymalloc]", mixed_workload, &delayed);
     run_test_cfg("mixed_workload[malloc]", mixed_workload, &m_malloc);
