@@ -54,6 +54,17 @@ static const char *check_current_test = "";
         }                                                                         \
     } while (0)
 
+/* 1 when the process's RSS says nothing about rcgc: under a sanitizer
+ * (quarantined frees) or Valgrind (its own heap). */
+static inline int check_rss_distorted(void) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return 1;
+#else
+    const char *pre = getenv("LD_PRELOAD");
+    return pre && strstr(pre, "vgpreload") != NULL;
+#endif
+}
+
 /* Blocks still handed out by the current heap. */
 static inline unsigned long long check_blocks_in_use(void) {
     rc_memstats st;

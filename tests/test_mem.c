@@ -209,16 +209,17 @@ static void test_empty_pools_go_back_to_the_os(void) {
         }
     long rss_after = rss_kib();
     rc_memstats after = stats();
+    int rss_ok = !check_rss_distorted();
     printf("     RSS %ld KiB -> peak %ld KiB -> %ld KiB after freeing 90%% in runs\n",
            rss0, rss_peak, rss_after);
     CHECK(after.pools_released_total > before.pools_released_total);
     CHECK(after.bytes_resident_estimate - after.large_bytes_in_use <
           (before.bytes_resident_estimate - before.large_bytes_in_use) / 4);
-    CHECK(rss_after - rss0 < (rss_peak - rss0) / 4);
+    CHECK(!rss_ok || rss_after - rss0 < (rss_peak - rss0) / 4);
     for (int i = 0; i < N; i++)
         rc_mem_free(p[i]);
     rc_mem_free(p);
-    CHECK(rss_kib() - rss0 < 4096);
+    CHECK(!rss_ok || rss_kib() - rss0 < 4096);
 }
 
 /* A long delay: memory freed and reused is never given back in between;
@@ -262,10 +263,10 @@ static void test_purge_delay_expires(void) {
     void **p = rc_mem_malloc(N * sizeof *p);
     for (int i = 0; i < N; i++)
         p[i] = rc_mem_malloc(16);
+    rc_memstats s0 = stats();
     for (int i = 0; i < N; i++)
         rc_mem_free(p[i]);
     rc_mem_free(p);
-    rc_memstats s0 = stats();
     for (int k = 0; k < 2; k++) {
         sleep_ms(50);
         void *q[2 * PER16];
