@@ -3,7 +3,7 @@
  *
  * Order for an object whose count reached zero (CPython's subtype_dealloc,
  * reference 2.5):
- *   1. untrack it (GC types);
+ *   1. untrack it (GC types) - before the trashcan may park it;
  *   2. the PEP 442 finalizer, with the count raised to 1 while it runs; a
  *      GC object's FINALIZED bit makes it run at most once.  If the
  *      finalizer resurrected the object, stop (re-tracking it);
@@ -31,12 +31,11 @@ static int call_resurrectable(rc_object *op, void (*hook)(rc_object *)) {
     return 1;
 }
 
-static void destroy(rc_heap *h, rc_object *op) {
+/* op is already untracked; was_tracked says whether to re-track it if a
+ * finalizer resurrects it. */
+static void destroy(rc_heap *h, rc_object *op, int was_tracked) {
     const rc_type *t = op->type;
     int gc = (t->flags & RC_TYPE_GC) != 0;
-    int was_tracked = gc && RCI_AS_LINK(op)->next != 0;
-    if (gc)
-        rc_gc_untrack(op);
     if (t->finalize) {
         rci_gc_link *g = gc ? RCI_AS_LINK(op) : NULL;
         if (!g || !(g->prev & RCI_GC_FINALIZED)) {
@@ -73,7 +72,9 @@ static void drain_trash(rc_heap *h) {
         rc_object *op = h->trash_later;
         h->trash_later = (rc_object *)(uintptr_t)op->refcount;
         op->refcount = 0;
-        destroy(h, op);
+        /* deposited objects were untracked before; their type says
+         * whether they live tracked */
+        destroy(h, op, (op->type->flags & RC_TYPE_TRACK) != 0);
     }
     h->trash_nesting = 0;
 }
@@ -82,13 +83,18 @@ void rci_dealloc(rc_object *op) {
     rc_heap *h = rci_current_heap;
     if (RC_UNLIKELY(!h))
         rci_object_fatal("reached refcount 0 on a thread with no heap bound", op);
+    /* Untrack first: the collector must never see an object whose count is
+     * zero, nor one parked on the trash list. */
+    int was_tracked = rc_gc_is_tracked(op);
+    if (was_tracked)
+        rc_gc_untrack(op);
     if (h->trash_nesting >= RCI_TRASH_LIMIT) {
         op->refcount = (intptr_t)(uintptr_t)h->trash_later;
         h->trash_later = op;
         return;
     }
     h->trash_nesting++;
-    destroy(h, op);
+    destroy(h, op, was_tracked);
     if (--h->trash_nesting == 0 && h->trash_later)
         drain_trash(h);
 }
