@@ -22,6 +22,8 @@
 #                       show the median, the JSON also has _min and _max
 #   CC, BENCH_CFLAGS    compiler and flags (default: gcc, -O2)
 #   BENCH_NO_INSTALL=1  never call apt-get
+# Functions are called through names built at run time (bench_<name>_run).
+# shellcheck disable=SC2317
 set -u
 
 if [ $# -lt 1 ]; then
@@ -82,7 +84,7 @@ ensure_pkg() {
     fi
     note "installing $pkg with apt-get"
     if ! apt_get install -y "$pkg" >>"$LOG" 2>&1; then
-        if [ $APT_UPDATED = 0 ]; then
+        if [ "$APT_UPDATED" = 0 ]; then
             APT_UPDATED=1
             apt_get update >>"$LOG" 2>&1
             apt_get install -y "$pkg" >>"$LOG" 2>&1
@@ -105,12 +107,12 @@ run_prog() {
     local rc=$?
     { echo "### $label: $*"; cat "$tmp"; echo "### exit $rc"; } >>"$LOG"
     grep '^RESULT ' "$tmp" | cut -d' ' -f2- >>"${RUN_RESULTS:-$RESULTS_TXT}"
-    if [ $rc -ne 0 ]; then
+    if [ "$rc" -ne 0 ]; then
         note "$label failed (exit $rc):"
         sed 's/^/    /' "$tmp" | tail -n 5
     fi
     rm -f "$tmp"
-    return $rc
+    return "$rc"
 }
 
 # Find librcgc.a in the build directory.
@@ -124,6 +126,8 @@ find_librcgc() {
     return 1
 }
 
+# BENCH_CFLAGS is split into words on purpose.
+# shellcheck disable=SC2086
 # compile_impl SRC OUTPUT IMPL: build SRC for implementation IMPL
 # (rcgc|glibc|mimalloc|jemalloc).  Returns nonzero when that is impossible.
 compile_impl() {
@@ -156,8 +160,8 @@ compile_impl() {
         ;;
     esac
     local rc=$?
-    [ $rc -ne 0 ] && note "building $out for $impl failed (see $LOG)"
-    return $rc
+    [ "$rc" -ne 0 ] && note "building $out for $impl failed (see $LOG)"
+    return "$rc"
 }
 
 # aggregate_repeats FILE: FILE holds the RESULT lines of several runs of the

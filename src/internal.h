@@ -73,8 +73,7 @@ struct rci_pool {
 struct rci_arena {
     uintptr_t base;          /* 1 MiB-aligned */
     uint64_t free_mask;      /* pools not serving a size class */
-    uint64_t dirty_mask;     /* free pools still backed by RAM */
-    uint64_t touched_mask;   /* pools backed by RAM (used or dirty) */
+    uint64_t touched_mask;   /* pools backed by RAM; free & touched = "dirty" */
     unsigned nfree;          /* popcount(free_mask) */
     uint64_t empty_epoch;    /* purge epoch when it became entirely free */
     rci_arena *next, *prev;  /* usable_arenas, sorted by nfree ascending */
@@ -117,6 +116,9 @@ typedef struct rci_memstate {
     unsigned pending_empty;           /* dirty empty pools or empty arenas waiting */
 } rci_memstate;
 
+/* The largest request: leaves room for every header without overflow. */
+#define RCI_MAX_REQUEST ((size_t)PTRDIFF_MAX - 4096)
+
 /* Domains of the debug allocator's API check. */
 enum { RCI_API_MEM = 'm', RCI_API_OBJ = 'o' };
 
@@ -146,6 +148,8 @@ RCI_FUNC void rci_large_free_all(rc_heap *h);
 RCI_FUNC void *rci_debug_alloc(rc_heap *h, size_t n, int api);
 RCI_FUNC void rci_debug_free(rc_heap *h, void *p, int api, const rc_object *obj);
 RCI_FUNC size_t rci_debug_size(const void *p);
+/* Check a debug block (abort on damage) and return its requested size. */
+RCI_FUNC size_t rci_debug_check(rc_heap *h, void *p, int api, const rc_object *obj);
 #define RCI_DEBUG_OVERHEAD 24
 /* the raw underlying allocator used by the debug layer */
 RCI_FUNC void *rci_raw_alloc(rc_heap *h, size_t n);
@@ -161,6 +165,9 @@ typedef struct rci_gc_link {
     uintptr_t prev;   /* bit 0 FINALIZED, bit 1 COLLECTING; rest: prev pointer */
 } rci_gc_link;
 #define RCI_GC_FINALIZED ((uintptr_t)1)
+/* While an untracked object is parked by the trashcan, bit 1 records that it
+ * was tracked (outside collections bit 1 is otherwise unused). */
+#define RCI_GC_PARKED_TRACKED ((uintptr_t)2)
 #define RCI_GC_FLAGS     ((uintptr_t)3)
 #define RCI_AS_LINK(op)  ((rci_gc_link *)(op) - 1)
 #define RCI_FROM_LINK(g) ((rc_object *)((rci_gc_link *)(g) + 1))

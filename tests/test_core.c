@@ -101,6 +101,16 @@ static void test_config_precedence(void) {
     CHECK_STR_CONTAINS(rc_error_message(), "RCGC_PURGE_DELAY_MS");
     unsetenv("RCGC_PURGE_DELAY_MS");
 
+    setenv("RCGC_MALLOC_STATS", "maybe", 1);
+    CHECK(rc_heap_new(NULL) == NULL);
+    CHECK_EQ(rc_error_code(), RC_ERR_VALUE);
+    CHECK_STR_CONTAINS(rc_error_message(), "RCGC_MALLOC_STATS='maybe'");
+    unsetenv("RCGC_MALLOC_STATS");
+    rc_config_init(&cfg);
+    cfg.purge_delay_ms = -5;
+    CHECK(rc_heap_new(&cfg) == NULL);
+    CHECK_EQ(rc_error_code(), RC_ERR_VALUE);
+
     rc_config bad;
     memset(&bad, 0, sizeof bad);   /* not initialised with rc_config_init */
     CHECK(rc_heap_new(&bad) == NULL);

@@ -48,6 +48,20 @@ static void underrun(void) {
 }
 static void double_free(void) {
     enter_mode(RC_MALLOC_DEBUG);
+    char *keep = rc_mem_malloc(24);     /* keeps the pool in use */
+    char *p = rc_mem_malloc(24);
+    rc_mem_free(p);
+    rc_mem_free(p);
+    rc_mem_free(keep);
+}
+static void double_free_last_block(void) {
+    enter_mode(RC_MALLOC_DEBUG);
+    char *p = rc_mem_malloc(24);        /* its pool empties on the first free */
+    rc_mem_free(p);
+    rc_mem_free(p);
+}
+static void double_free_pymalloc(void) {
+    enter_mode(RC_MALLOC_PYMALLOC);
     char *p = rc_mem_malloc(24);
     rc_mem_free(p);
     rc_mem_free(p);
@@ -72,7 +86,10 @@ static void test_debug_allocator_detections(void) {
     CHECK_DIES(overrun, "Data at p: cd cd cd cd cd cd cd cd cd cd cd cd cd cd cd cd");
     CHECK_DIES(underrun, "bad leading pad byte");
     CHECK_DIES(underrun, "at p-2: 0x00 *** OUCH");
-    CHECK_DIES(double_free, "double free");
+    CHECK_DIES(double_free, "rc_mem_free: double free or use of a freed block");
+    CHECK_DIES(double_free, "the size word reads 0xDDDDDDDDDDDDDDDD");
+    CHECK_DIES(double_free_last_block, "double free");
+    CHECK_DIES(double_free_pymalloc, "double free");
     CHECK_DIES(large_overrun, "bad trailing pad byte");
     CHECK_DIES(api_mismatch, "bad ID: Allocated using API 'o', verified using API 'm'");
 }
@@ -134,6 +151,16 @@ static void interior_pointer(void) {
     char *p = rc_mem_malloc(64);
     rc_mem_free(p + 8);
 }
+static void aligned_interior_pointer(void) {
+    enter_mode(RC_MALLOC_PYMALLOC);
+    char *p = rc_mem_malloc(64);
+    rc_mem_free(p + 16);
+}
+static void never_carved_block(void) {
+    enter_mode(RC_MALLOC_PYMALLOC);
+    char *p = rc_mem_malloc(64);
+    rc_mem_free(p + 64 * 20);           /* inside the pool, never handed out */
+}
 
 static void test_object_misuse_is_diagnosed(void) {
     CHECK_DIES(decref_freed_pymalloc, "object at 0x");
@@ -148,6 +175,8 @@ static void test_object_misuse_is_diagnosed(void) {
     CHECK_DIES(no_heap_at_death, "of type 'Victim' reached refcount 0 on a thread with no heap bound");
     CHECK_DIES(foreign_pointer, "was not allocated by heap");
     CHECK_DIES(interior_pointer, "is not an allocated block");
+    CHECK_DIES(aligned_interior_pointer, "is not an allocated block");
+    CHECK_DIES(never_carved_block, "is not an allocated block");
 }
 
 int main(void) {

@@ -219,6 +219,22 @@ static void test_varobject(void) {
     rc_decref(big);
 }
 
+static const rc_type Huge_type = {.ob_base = RC_STATIC_TYPE_HEAD, .name = "Huge",
+                                  .basic_size = SIZE_MAX - 8};
+static const rc_type GcHuge_type = {.ob_base = RC_STATIC_TYPE_HEAD, .name = "GcHuge",
+                                    .basic_size = SIZE_MAX - 8, .flags = RC_TYPE_GC};
+static const rc_type NoHead_type = {.name = "NoHead", .basic_size = sizeof(Box)};
+
+static void test_bad_types(void) {
+    CHECK(rc_object_new(&Huge_type) == NULL);
+    CHECK_EQ(rc_error_code(), RC_ERR_OVERFLOW);
+    CHECK(rc_object_new(&GcHuge_type) == NULL);
+    CHECK_EQ(rc_error_code(), RC_ERR_OVERFLOW);
+    CHECK(rc_object_new(&NoHead_type) == NULL);
+    CHECK_EQ(rc_error_code(), RC_ERR_INVALID);
+    CHECK_STR_CONTAINS(rc_error_message(), "RC_STATIC_TYPE_HEAD");
+}
+
 static const rc_type GcUntracked_type = {.ob_base = RC_STATIC_TYPE_HEAD, .name = "GcUntracked",
                                          .basic_size = sizeof(Box), .flags = RC_TYPE_GC,
                                          .traverse = box_traverse, .dealloc = box_dealloc};
@@ -294,6 +310,7 @@ int main(void) {
     RUN(test_heap_type_kept_alive);
     RUN(test_varobject);
     RUN(test_tracking);
+    RUN(test_bad_types);
     RUN(test_trashcan_long_chain);
     RUN(test_trashcan_long_gc_chain);
     return check_summary("test_object");

@@ -99,8 +99,26 @@ static void test_heap_owned_by_one_thread(void) {
     CHECK_EQ(rc_heap_enter(shared_heap), 0);
 }
 
+static void *enter_and_exit(void *arg) {
+    (void)arg;
+    other_enter_rc = rc_heap_enter(shared_heap);   /* and never leaves it */
+    return NULL;
+}
+
+/* A thread that exits with a heap entered releases it. */
+static void test_thread_exit_releases_heap(void) {
+    shared_heap = rc_heap_current();
+    rc_heap_enter(NULL);
+    pthread_t t;
+    pthread_create(&t, NULL, enter_and_exit, NULL);
+    pthread_join(t, NULL);
+    CHECK_EQ(other_enter_rc, 0);
+    CHECK_EQ(rc_heap_enter(shared_heap), 0);
+}
+
 int main(void) {
     RUN(test_parallel_heaps);
     RUN(test_heap_owned_by_one_thread);
+    RUN(test_thread_exit_releases_heap);
     return check_summary("test_threads");
 }

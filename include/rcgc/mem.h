@@ -28,8 +28,8 @@ extern "C" {
  * and must be freed while that heap is current.
  * ---------------------------------------------------------------------- */
 
-/* Allocate n bytes (n == 0 gives a unique 16-byte block).  The memory is not
- * initialised (0xCD-filled in debug mode).  Returns NULL with RC_ERR_NOMEM
+/* Allocate n bytes (n == 0 is treated as 1: a unique block).  The memory is
+ * not initialised (0xCD-filled in debug mode).  Returns NULL with RC_ERR_NOMEM
  * when memory runs out or n exceeds PTRDIFF_MAX, or RC_ERR_STATE when no heap
  * is current. */
 RC_API void *rc_mem_malloc(size_t n);
@@ -49,8 +49,10 @@ RC_API void *rc_mem_realloc(void *p, size_t n);
  * overruns, underruns and API-family mismatches. */
 RC_API void rc_mem_free(void *p);
 
-/* The usable size of block p (its size class, or the requested size of a
- * large block).  0 for NULL. */
+/* The usable size of block p: its size class for a pool block, the
+ * requested size for a large block, and always the requested size in debug
+ * mode (the bytes past it are guard bytes).  0 for NULL or when no heap is
+ * current. */
 RC_API size_t rc_mem_usable_size(const void *p);
 
 /* ------------------------------------------------------------------------
@@ -86,7 +88,7 @@ typedef struct rc_memstats {
     /* Pools */
     uint64_t pools_in_use;            /* serving a size class */
     uint64_t pools_empty_resident;    /* empty but still backed by RAM */
-    uint64_t pools_empty_released;    /* empty and given back (madvise) or never touched */
+    uint64_t pools_empty_released;    /* empty and not resident: given back or never touched */
     uint64_t pools_released_total;    /* madvise events, ever */
     /* Overheads */
     uint64_t bytes_lost_pool_headers;
@@ -107,9 +109,9 @@ RC_API int rc_mem_stats(rc_heap *h, rc_memstats *out);
  * sys._debugmallocstats() to f (NULL = stderr).  Returns 0 or -1 as above. */
 RC_API int rc_mem_print_stats(rc_heap *h, FILE *f);
 
-/* Give back to the OS, now, every empty pool and every empty arena except one
- * spare that the purge delay has kept resident (like mimalloc's mi_collect or
- * glibc's malloc_trim).  Returns the number of bytes released, or -1 with
+/* Give back to the OS, now, every empty pool (madvise) and every empty arena
+ * (munmap), the spare arena included - what the purge delay would otherwise
+ * release later (like mimalloc's mi_collect(true) or glibc's malloc_trim).  Returns the number of bytes released, or -1 with
  * RC_ERR_STATE when h is NULL and no heap is current. */
 RC_API long long rc_mem_purge(rc_heap *h);
 

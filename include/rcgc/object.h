@@ -173,8 +173,10 @@ RC_API intptr_t rc_refcount(const void *op);
 /* A new instance of a fixed-size type: refcount 1, every field after the
  * header zeroed; GC types start tracked if they have RC_TYPE_TRACK.  A heap
  * type (one that is not immortal) gains a reference held by the instance.
- * Returns NULL with RC_ERR_INVALID (type NULL or RC_TYPE_VAR),
- * RC_ERR_NOMEM, or RC_ERR_STATE (no current heap). */
+ * Returns NULL with RC_ERR_INVALID (type NULL, RC_TYPE_VAR, basic_size
+ * smaller than the header, or a static type without RC_STATIC_TYPE_HEAD),
+ * RC_ERR_OVERFLOW (basic_size too large), RC_ERR_NOMEM, or RC_ERR_STATE (no
+ * current heap). */
 RC_API void *rc_object_new(const rc_type *type);
 
 /* A new instance of a variable-size type with nitems items (size field set).
@@ -192,8 +194,9 @@ RC_API const char *rc_type_name(const void *op);
  * Collector link (layout fixed here; the collector uses it)
  * ---------------------------------------------------------------------- */
 
-/* Start tracking a GC object (it joins generation 0).  -1 with RC_ERR_TYPE
- * for a non-GC object, RC_ERR_VALUE if it is already tracked. */
+/* Start tracking a GC object (it joins generation 0 of the current heap).
+ * -1 with RC_ERR_INVALID for NULL, RC_ERR_TYPE for a non-GC object,
+ * RC_ERR_VALUE if it is already tracked, RC_ERR_STATE if no heap is bound. */
 RC_API int rc_gc_track(void *op);
 /* Stop tracking; a no-op for untracked or non-GC objects.  Returns 0. */
 RC_API int rc_gc_untrack(void *op);

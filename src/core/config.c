@@ -43,6 +43,15 @@ static int parse_int(const char *name, const char *v, long lo, long hi, int *out
     return 0;
 }
 
+static int parse_bool(const char *name, const char *v) {
+    if (!strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on"))
+        return 1;
+    if (!strcmp(v, "0") || !strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off"))
+        return 0;
+    return rc_error_set(RC_ERR_VALUE, "%s='%s' is not one of 1, 0, yes, no, true, false, "
+                        "on, off", name, v);
+}
+
 static const char *env(const rc_config *cfg, const char *name) {
     if (cfg && !cfg->use_environment)
         return NULL;
@@ -67,6 +76,9 @@ int rci_config_resolve(const rc_config *cfg, rci_settings *out) {
     }
     /* purge delay */
     out->purge_delay_ms = RCI_DEFAULT_PURGE_DELAY_MS;
+    if (cfg && cfg->purge_delay_ms < -1)
+        return rc_error_set(RC_ERR_VALUE, "rc_config.purge_delay_ms %d is negative "
+                            "(-1 means unset)", cfg->purge_delay_ms);
     if (cfg && cfg->purge_delay_ms >= 0)
         out->purge_delay_ms = cfg->purge_delay_ms;
     else if ((v = env(cfg, "RCGC_PURGE_DELAY_MS")) &&
@@ -76,7 +88,8 @@ int rci_config_resolve(const rc_config *cfg, rci_settings *out) {
     out->print_stats_at_exit = 0;
     if (cfg && cfg->print_stats_at_exit >= 0)
         out->print_stats_at_exit = cfg->print_stats_at_exit != 0;
-    else if ((v = env(cfg, "RCGC_MALLOC_STATS")))
-        out->print_stats_at_exit = strcmp(v, "0") != 0;
+    else if ((v = env(cfg, "RCGC_MALLOC_STATS")) &&
+             (out->print_stats_at_exit = parse_bool("RCGC_MALLOC_STATS", v)) < 0)
+        return -1;
     return 0;
 }

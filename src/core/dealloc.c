@@ -72,9 +72,13 @@ static void drain_trash(rc_heap *h) {
         rc_object *op = h->trash_later;
         h->trash_later = (rc_object *)(uintptr_t)op->refcount;
         op->refcount = 0;
-        /* deposited objects were untracked before; their type says
-         * whether they live tracked */
-        destroy(h, op, (op->type->flags & RC_TYPE_TRACK) != 0);
+        int was_tracked = 0;
+        if (op->type->flags & RC_TYPE_GC) {
+            rci_gc_link *g = RCI_AS_LINK(op);
+            was_tracked = (g->prev & RCI_GC_PARKED_TRACKED) != 0;
+            g->prev &= ~RCI_GC_PARKED_TRACKED;
+        }
+        destroy(h, op, was_tracked);
     }
     h->trash_nesting = 0;
 }
@@ -89,6 +93,8 @@ void rci_dealloc(rc_object *op) {
     if (was_tracked)
         rc_gc_untrack(op);
     if (h->trash_nesting >= RCI_TRASH_LIMIT) {
+        if (was_tracked)
+            RCI_AS_LINK(op)->prev |= RCI_GC_PARKED_TRACKED;
         op->refcount = (intptr_t)(uintptr_t)h->trash_later;
         h->trash_later = op;
         return;

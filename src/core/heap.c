@@ -8,12 +8,24 @@
  * on different threads never contend.
  */
 #include "internal.h"
+#include <pthread.h>
 
 _Thread_local rc_heap *rci_current_heap;
 static _Thread_local rc_heap *default_heap;
 static _Thread_local char thread_token;   /* its address identifies the thread */
 
 static uintptr_t self_id(void) { return (uintptr_t)&thread_token; }
+
+/* When a thread exits with a heap still entered, release the heap so that
+ * another thread can enter it (the exiting thread's id may be reused). */
+static pthread_key_t exit_key;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+static void on_thread_exit(void *heap) {
+    rc_heap *h = heap;
+    uintptr_t me = self_id();
+    atomic_compare_exchange_strong(&h->owner, &me, 0);
+}
+static void make_exit_key(void) { pthread_key_create(&exit_key, on_thread_exit); }
 
 rc_heap *rc_heap_new(const rc_config *cfg) {
     rci_settings st;
@@ -48,12 +60,16 @@ int rc_heap_destroy(rc_heap *h) {
         return 0;
     if (check_heap(h, "rc_heap_destroy") < 0)
         return -1;
-    uintptr_t owner = atomic_load(&h->owner);
-    if (owner && owner != self_id())
+    /* Claim the heap so that no other thread can enter it while it dies. */
+    uintptr_t expected = 0;
+    if (!atomic_compare_exchange_strong(&h->owner, &expected, self_id()) &&
+        expected != self_id())
         return rc_error_set(RC_ERR_STATE, "rc_heap_destroy: heap %p is entered by "
                             "another thread", (void *)h);
-    if (rci_current_heap == h)
+    if (rci_current_heap == h) {
         rci_current_heap = NULL;
+        pthread_setspecific(exit_key, NULL);
+    }
     if (default_heap == h)
         default_heap = NULL;
     if (h->print_stats_at_exit)
@@ -80,6 +96,8 @@ int rc_heap_enter(rc_heap *h) {
     if (prev)
         atomic_store(&prev->owner, 0);
     rci_current_heap = h;
+    pthread_once(&exit_once, make_exit_key);
+    pthread_setspecific(exit_key, h);
     return 0;
 }
 
@@ -104,6 +122,7 @@ int rc_init(const rc_config *cfg) {
 }
 
 void rc_fini(void) {
-    if (default_heap)
-        rc_heap_destroy(default_heap);
+    /* The default heap is this thread's, so destroying it cannot fail. */
+    if (default_heap && rc_heap_destroy(default_heap) < 0)
+        rci_fatal("rc_fini: %s", rc_error_message());
 }

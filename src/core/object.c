@@ -73,11 +73,17 @@ const char *rc_type_name(const void *op) {
 /* ------------------------------------------------------------ allocation */
 
 static void *object_alloc(const rc_type *t, size_t size) {
+    if (RC_UNLIKELY(!t->ob_base.type))
+        return rci_error_null(RC_ERR_INVALID, "type '%s' has no type header: start static "
+                              "types with RC_STATIC_TYPE_HEAD", t->name ? t->name : "?");
     rc_heap *h = rci_current_heap;
     if (RC_UNLIKELY(!h))
         return rci_error_null(RC_ERR_STATE, "cannot create a '%s' object: no heap is "
                               "bound to this thread", t->name);
     size_t pre = (t->flags & RC_TYPE_GC) ? sizeof(rci_gc_link) : 0;
+    if (RC_UNLIKELY(size > RCI_MAX_REQUEST))
+        return rci_error_null(RC_ERR_OVERFLOW, "a '%s' object of %zu bytes is too large",
+                              t->name, size);
     char *mem = rci_block_alloc(h, pre + size, RCI_API_OBJ);
     if (RC_UNLIKELY(!mem))
         return rci_error_null(RC_ERR_NOMEM, "out of memory creating a '%s' object "
@@ -117,7 +123,7 @@ void *rc_varobject_new(const rc_type *type, intptr_t nitems) {
         return rci_error_null(RC_ERR_VALUE, "rc_varobject_new: negative item count %ld",
                               (long)nitems);
     size_t n = (size_t)nitems, size;
-    if ((type->item_size && n > (SIZE_MAX / 2 - type->basic_size) / type->item_size))
+    if (type->item_size && n > (RCI_MAX_REQUEST - type->basic_size) / type->item_size)
         return rci_error_null(RC_ERR_OVERFLOW, "rc_varobject_new: %ld items of %zu "
                               "bytes overflow", (long)nitems, type->item_size);
     size = type->basic_size + n * type->item_size;

@@ -35,20 +35,34 @@ void *rci_raw_alloc(rc_heap *h, size_t n) {
     return p;
 }
 
-/* Find the pool of p if p lies in one of h's arenas, checking that it is a
- * block that is currently handed out. */
+/* ceil(2^32 / class size): (off * recip) >> 32 == off / size exactly for
+ * every offset inside a pool, so the block-boundary check needs no divide. */
+static const uint32_t class_recip[RCI_NCLASSES] = {
+#define R(i) (uint32_t)((((uint64_t)1 << 32) + RCI_CLASS_SIZE(i) - 1) / RCI_CLASS_SIZE(i))
+    R(0), R(1), R(2), R(3), R(4), R(5), R(6), R(7), R(8), R(9), R(10),
+    R(11), R(12), R(13), R(14), R(15), R(16), R(17), R(18), R(19), R(20),
+    R(21), R(22), R(23), R(24), R(25), R(26), R(27), R(28), R(29), R(30), R(31)
+#undef R
+};
+
+/* Find the pool of p if p lies in one of h's arenas, checking that p is the
+ * start of a block that has been carved (a pointer into the middle of a
+ * block, into a pool header or a free pool is refused). */
 static rci_pool *owning_pool(rc_heap *h, const void *p, const rc_object *obj) {
     rci_arena *a = rci_arena_lookup(h, p);
     if (!a)
         return NULL;
     rci_pool *pool = (rci_pool *)((uintptr_t)p & RCI_POOL_MASK);
     uint64_t bit = (uint64_t)1 << (((uintptr_t)pool - a->base) / RCI_POOL_SIZE);
-    if (RC_UNLIKELY((a->free_mask & bit) || ((uintptr_t)p & 15) ||
-                    (uintptr_t)p < (uintptr_t)pool + RCI_POOL_OVERHEAD)) {
+    uint32_t off = (uint32_t)((uintptr_t)p - (uintptr_t)pool) - (uint32_t)RCI_POOL_OVERHEAD;
+    uint32_t size = (uint32_t)RCI_CLASS_SIZE(pool->szidx);
+    uint32_t q = (uint32_t)(((uint64_t)off * class_recip[pool->szidx & 31]) >> 32);
+    if (RC_UNLIKELY((a->free_mask & bit) || off >= RCI_POOL_SIZE || q * size != off ||
+                    off + RCI_POOL_OVERHEAD >= pool->nextoffset)) {
         if (obj)
-            rci_object_fatal("freed but its memory is not an allocated block", obj);
-        rci_fatal("rc_mem_free: %p is not an allocated block (inside a free pool "
-                  "or a pool header, or misaligned)", p);
+            rci_object_fatal("freed but its memory is not an allocated block (double free?)", obj);
+        rci_fatal("rc_mem_free: %p is not an allocated block: freed already (double "
+                  "free), or it points into the middle of a block or a pool header", p);
     }
     return pool;
 }
@@ -87,9 +101,14 @@ static size_t raw_size(rc_heap *h, const void *p) {
 /* ------------------------------------------------------------ choke point */
 
 void *rci_block_alloc(rc_heap *h, size_t n, int api) {
+    if (RC_UNLIKELY(n - 1 >= RCI_MAX_REQUEST)) {   /* 0, or too large to add headers */
+        if (n)
+            return NULL;
+        n = 1;
+    }
     if (RC_UNLIKELY(h->mode == RC_MALLOC_DEBUG))
         return rci_debug_alloc(h, n, api);
-    return rci_raw_alloc(h, n ? n : 1);
+    return rci_raw_alloc(h, n);
 }
 
 void rci_block_free(rc_heap *h, void *p, int api, const rc_object *obj) {
@@ -124,8 +143,6 @@ void *rc_mem_malloc(size_t n) {
     rc_heap *h = heap_for("rc_mem_malloc");
     if (!h)
         return NULL;
-    if (RC_UNLIKELY(n > (size_t)PTRDIFF_MAX - 64))
-        return nomem(n);
     void *p = rci_block_alloc(h, n, RCI_API_MEM);
     return p ? p : nomem(n);
 }
@@ -173,12 +190,12 @@ void *rc_mem_realloc(void *p, size_t n) {
     rc_heap *h = heap_for("rc_mem_realloc");
     if (!h)
         return NULL;
-    if (RC_UNLIKELY(n > (size_t)PTRDIFF_MAX - 64))
+    if (RC_UNLIKELY(n > RCI_MAX_REQUEST))
         return nomem(n);
     if (n == 0)
         n = 1;
-    if (h->mode == RC_MALLOC_DEBUG)
-        return move_block(h, p, rci_debug_size(p), n);
+    if (h->mode == RC_MALLOC_DEBUG)   /* check the block before copying from it */
+        return move_block(h, p, rci_debug_check(h, p, RCI_API_MEM, NULL), n);
     rci_pool *pool = h->mode == RC_MALLOC_MALLOC ? NULL : owning_pool(h, p, NULL);
     if (pool) {
         size_t size = RCI_CLASS_SIZE(pool->szidx);

@@ -114,15 +114,21 @@ static RC_NORETURN void report(const unsigned char *p, int api, const char *why)
     rci_fatal("%s: %s", api_func(api), why);
 }
 
-void rci_debug_free(rc_heap *h, void *ptr, int api, const rc_object *obj) {
+size_t rci_debug_check(rc_heap *h, void *ptr, int api, const rc_object *obj) {
     unsigned char *p = ptr, *q = p - 2 * S;
+    /* Ownership first: a block in a pool already given back reads as zeros. */
+    rci_raw_check_owner(h, q, obj);
     size_t n = read_size(q);
     if (n == (size_t)RCI_DEAD_FILL)
         report(p, api, "double free (the block is already freed)");
     if (q[S] != (unsigned char)api) {
-        char why[96];
-        snprintf(why, sizeof why, "bad ID: Allocated using API '%c', verified using API '%c'",
-                 q[S], api);
+        char why[112];
+        if (q[S] >= 32 && q[S] < 127)
+            snprintf(why, sizeof why, "bad ID: Allocated using API '%c', verified using "
+                     "API '%c'", q[S], api);
+        else
+            snprintf(why, sizeof why, "bad ID: 0x%02x is not an API id (not an rcgc block, "
+                     "or freed), verified using API '%c'", q[S], api);
         report(p, api, why);
     }
     for (int i = 1; i < S; i++)
@@ -131,7 +137,12 @@ void rci_debug_free(rc_heap *h, void *ptr, int api, const rc_object *obj) {
     for (int i = 0; i < S; i++)
         if (p[n + i] != FORBIDDENBYTE)
             report(p, api, "bad trailing pad byte");
-    rci_raw_check_owner(h, q, obj);   /* before the fill destroys the type */
+    return n;
+}
+
+void rci_debug_free(rc_heap *h, void *ptr, int api, const rc_object *obj) {
+    unsigned char *q = (unsigned char *)ptr - 2 * S;
+    size_t n = rci_debug_check(h, ptr, api, obj);
     memset(q, DEADBYTE, n + RCI_DEBUG_OVERHEAD);
     rci_raw_free(h, q, obj);
 }

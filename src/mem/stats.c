@@ -139,7 +139,7 @@ int rc_mem_print_stats(rc_heap *h, FILE *f) {
                          s.bytes_lost_pool_headers + s.bytes_lost_quantization);
     fputc('\n', f);
     line(f, "# unused pools still resident", s.pools_empty_resident);
-    line(f, "# unused pools given back to OS", s.pools_empty_released);
+    line(f, "# unused pools not resident", s.pools_empty_released);
     line(f, "# pool releases (madvise), total", s.pools_released_total);
     line(f, "# large blocks in use", s.large_blocks_in_use);
     line(f, "# bytes in large blocks", s.large_bytes_in_use);
