@@ -55,29 +55,37 @@ RCI_FUNC uint64_t rci_now_ns(void);
 typedef struct rci_arena rci_arena;
 typedef struct rci_pool rci_pool;
 
-/* Pool header, at the start of each 16 KiB pool: exactly 48 bytes.
+/* Pool header: 48 bytes, kept in the arena descriptor rather than inside the
+ * pool, so that the headers of all pools sit together (a random free touches
+ * a dense, cache-friendly table instead of a header page per pool), every
+ * byte of the 16 KiB pool holds blocks, and an empty pool can be given back
+ * to the OS without losing its header.
  * Invariant: a pool on a usedpools list has a non-NULL freeblock (at least
  * one block to hand out); a full pool is on no list. */
 struct rci_pool {
-    uint16_t count;        /* blocks in use */
-    uint16_t szidx;        /* size class index */
-    uint32_t nextoffset;   /* offset of the next never-used block */
     void *freeblock;       /* free list; the link is stored at block+8 */
-    rci_pool *next, *prev; /* usedpools[szidx] list */
+    rci_pool *next, *prev; /* usedpools[szidx] list; while empty: next = epoch */
+    char *mem;             /* the pool's 16 KiB */
+    uint16_t count;        /* blocks in use */
+    uint8_t szidx;         /* size class index */
+    uint8_t index;         /* position in the arena (0..63) */
+    uint32_t nextoffset;   /* offset of the next never-used block */
     rci_arena *arena;
-    rc_heap *heap;         /* owning heap */
 };
-#define RCI_POOL_OVERHEAD sizeof(rci_pool)
 
-/* Arena descriptor, kept outside the arena so all 64 pools are usable. */
+/* Arena descriptor, outside the arena: all 64 pools of the arena are usable.
+ * Pools serving a class have their free_mask bit clear; touched_mask marks
+ * pools backed by RAM, so free & touched = empty but still resident. */
 struct rci_arena {
     uintptr_t base;          /* 1 MiB-aligned */
-    uint64_t free_mask;      /* pools not serving a size class */
-    uint64_t touched_mask;   /* pools backed by RAM; free & touched = "dirty" */
+    uint64_t free_mask;
+    uint64_t touched_mask;
     unsigned nfree;          /* popcount(free_mask) */
     uint64_t empty_epoch;    /* purge epoch when it became entirely free */
     rci_arena *next, *prev;  /* usable_arenas, sorted by nfree ascending */
     rci_arena *all_next;     /* every arena of the heap */
+    rc_heap *heap;           /* owning heap */
+    rci_pool pools[RCI_POOLS_PER_ARENA];
 };
 
 typedef struct rci_arena_table {  /* open addressing: base -> arena */
@@ -104,7 +112,8 @@ typedef struct rci_memstate {
     rci_arena_table table;
     rci_large large_head;             /* circular list of large blocks */
     /* counters */
-    uint64_t bytes_in_use, bytes_peak, small_blocks, large_blocks, large_bytes;
+    /* blocks in use = allocs - frees; small ones = that - large_blocks */
+    uint64_t bytes_in_use, bytes_peak, large_blocks, large_bytes;
     uint64_t allocs, frees;
     uint64_t arenas_current, arenas_total, arenas_released, arenas_high;
     uint64_t pools_released_total;
@@ -123,17 +132,17 @@ typedef struct rci_memstate {
 enum { RCI_API_MEM = 'm', RCI_API_OBJ = 'o' };
 
 /* The single choke point: every block of every domain is allocated and
- * freed here (tracing hooks in later layers attach here).  api is
- * RCI_API_MEM or RCI_API_OBJ; obj is the object being freed (for
- * diagnostics) or NULL. */
-RCI_FUNC void *rci_block_alloc(rc_heap *h, size_t n, int api);
-RCI_FUNC void rci_block_free(rc_heap *h, void *p, int api, const rc_object *obj);
+ * freed by rci_block_alloc / rci_block_free (inline, in mem/fastpath.h;
+ * tracing hooks in later layers attach there).  api is RCI_API_MEM or
+ * RCI_API_OBJ; obj is the object being freed (for diagnostics) or NULL. */
 RCI_FUNC size_t rci_block_size(rc_heap *h, const void *p);
 
-/* pymalloc proper (mem/pool.c) */
-RCI_FUNC void *rci_pool_alloc(rc_heap *h, size_t n);
-RCI_FUNC void rci_pool_free(rc_heap *h, rci_pool *pool, void *p);
-RCI_FUNC rci_arena *rci_arena_lookup(rc_heap *h, const void *p);
+/* pymalloc proper (mem/pool.c): the slow paths behind mem/fastpath.h */
+RCI_FUNC void *rci_pool_alloc_slow(rc_heap *h, unsigned idx);
+RCI_FUNC void rci_pool_refill(rci_memstate *m, rci_pool *pool);
+RCI_FUNC void rci_pool_was_full(rci_memstate *m, rci_pool *pool);
+RCI_FUNC void rci_pool_became_empty(rc_heap *h, rci_pool *pool);
+RCI_FUNC rci_arena *rci_arena_lookup_slow(rc_heap *h, uintptr_t base);
 RCI_FUNC void rci_mem_init(rc_heap *h);
 RCI_FUNC void rci_mem_fini(rc_heap *h);
 RCI_FUNC void rci_mem_maybe_purge(rc_heap *h);

@@ -56,7 +56,7 @@ static void test_carving_and_lifo_reuse(void) {
     char *a = rc_mem_malloc(40), *b = rc_mem_malloc(40), *c = rc_mem_malloc(40);
     CHECK_EQ(b - a, 48);        /* consecutive blocks of the 48-byte class */
     CHECK_EQ(c - b, 48);
-    CHECK_EQ((uintptr_t)a % RC_MEM_POOL_SIZE, 48);   /* first block after the 48-byte pool header */
+    CHECK_EQ((uintptr_t)a % RC_MEM_ARENA_SIZE, 48);  /* the first pool skips the 32-byte arena guard */
     rc_mem_free(b);
     char *d = rc_mem_malloc(33);
     CHECK(d == b);              /* the last freed block is handed out first */
@@ -128,17 +128,18 @@ static void test_stats_are_exact(void) {
     CHECK_EQ(s.large_bytes_in_use, 1000);
     CHECK_EQ(s.classes[1].blocks_in_use, 3000);
     CHECK_EQ(s.classes[1].block_size_bytes, 32);
-    CHECK_EQ(s.classes[1].pools, 6);          /* 510 blocks per pool */
-    CHECK_EQ(s.classes[1].blocks_available, 6 * 510 - 3000);
-    CHECK_EQ(s.bytes_lost_pool_headers, 6 * 48);
-    CHECK_EQ(s.bytes_lost_quantization, 6 * ((16384 - 48) % 32));
+    CHECK_EQ(s.classes[1].pools, 6);          /* 512 blocks per pool */
+    CHECK_EQ(s.classes[1].blocks_available, 6 * 512 - 1 - 3000);   /* 1 guard block */
+    CHECK_EQ(s.bytes_lost_arena_guard, 32);
+    CHECK_EQ(s.bytes_lost_pool_headers, 0);   /* headers live in the arena descriptor */
+    CHECK_EQ(s.bytes_lost_quantization, 0);
     /* Everything in the arenas adds up to the mapped size. */
     uint64_t sum = 0;
     for (int c = 0; c < RC_MEM_NUM_CLASSES; c++)
         sum += (s.classes[c].blocks_in_use + s.classes[c].blocks_available) *
                s.classes[c].block_size_bytes;
     sum += (s.pools_empty_resident + s.pools_empty_released) * RC_MEM_POOL_SIZE +
-           s.bytes_lost_pool_headers + s.bytes_lost_quantization;
+           s.bytes_lost_pool_headers + s.bytes_lost_quantization + s.bytes_lost_arena_guard;
     CHECK_EQ(sum, s.bytes_mapped);
     for (int i = 0; i < 3000; i++)
         rc_mem_free(p[i]);
@@ -166,7 +167,7 @@ static void test_print_stats_layout(void) {
 }
 
 /* Fill whole pools of the 16-byte class: 1021 blocks each. */
-enum { PER16 = (RC_MEM_POOL_SIZE - 48) / 16 };
+enum { PER16 = RC_MEM_POOL_SIZE / 16 };
 
 static void test_arenas_returned_immediately(void) {
     /* purge delay 0: CPython's rule, empty arenas go back at once except

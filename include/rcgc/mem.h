@@ -91,8 +91,9 @@ typedef struct rc_memstats {
     uint64_t pools_empty_released;    /* empty and not resident: given back or never touched */
     uint64_t pools_released_total;    /* madvise events, ever */
     /* Overheads */
-    uint64_t bytes_lost_pool_headers;
+    uint64_t bytes_lost_pool_headers; /* 0: pool headers live in the arena descriptors */
     uint64_t bytes_lost_quantization;
+    uint64_t bytes_lost_arena_guard;  /* first 32 bytes of each arena, never handed out */
     uint64_t bytes_lost_large_headers;
     uint64_t bytes_metadata;          /* heap struct, arena table, arena descriptors */
     /* OS view */

@@ -19,7 +19,7 @@
  * outermost destruction in a loop, so the C stack stays bounded for chains
  * of any length.
  */
-#include "internal.h"
+#include "mem/fastpath.h"
 
 /* Run a finalizer-like hook with the object temporarily alive.  Returns 1 if
  * the hook resurrected the object (someone else now holds a reference). */

@@ -9,7 +9,7 @@
  * "use of a freed object" and can still name the type it had.  In debug
  * mode the block is filled with 0xDD instead, which is recognised too.
  */
-#include "internal.h"
+#include "mem/fastpath.h"
 
 const rc_type rc_type_type = {
     .ob_base = RC_STATIC_OBJECT_INIT(&rc_type_type),

@@ -7,100 +7,68 @@
  * keep the heap's byte and block counters.  Allocation tracing attaches here
  * later without touching the size classes.
  */
-#include "internal.h"
+#include "fastpath.h"
 #include <limits.h>
 #include <stdint.h>
 
-static inline void count_alloc(rci_memstate *m, size_t size) {
-    m->allocs++;
-    m->bytes_in_use += size;
-    if (m->bytes_in_use > m->bytes_peak)
-        m->bytes_peak = m->bytes_in_use;
+void rci_bad_block(const void *p, const rc_object *obj) {
+    if (obj)
+        rci_object_fatal("freed but its memory is not an allocated block (double free?)", obj);
+    rci_fatal("rc_mem_free: %p is not an allocated block: freed already (double "
+              "free), or it points into the middle of a block", p);
 }
 
+/* The allocator under the debug layer and behind the slow path: a pool
+ * block (pymalloc and debug modes) or a large block, with the counters. */
 void *rci_raw_alloc(rc_heap *h, size_t n) {
-    rci_memstate *m = &h->mem;
-    void *p;
     if (RC_LIKELY(n <= RC_MEM_SMALL_MAX && h->mode != RC_MALLOC_MALLOC)) {
-        p = rci_pool_alloc(h, n);
-        if (RC_LIKELY(p != NULL)) {
-            m->small_blocks++;
-            count_alloc(m, RCI_CLASS_SIZE(RCI_SIZE_INDEX(n)));
-        }
+        void *p = rci_pool_alloc(h, n);
+        if (RC_LIKELY(p != NULL))
+            rci_count_alloc(&h->mem, RCI_CLASS_SIZE(RCI_SIZE_INDEX(n)));
         return p;
     }
-    p = rci_large_alloc(h, n);
+    void *p = rci_large_alloc(h, n);
     if (p)
-        count_alloc(m, n);
+        rci_count_alloc(&h->mem, n);
     return p;
 }
 
-/* ceil(2^32 / class size): (off * recip) >> 32 == off / size exactly for
- * every offset inside a pool, so the block-boundary check needs no divide. */
-static const uint32_t class_recip[RCI_NCLASSES] = {
-#define R(i) (uint32_t)((((uint64_t)1 << 32) + RCI_CLASS_SIZE(i) - 1) / RCI_CLASS_SIZE(i))
-    R(0), R(1), R(2), R(3), R(4), R(5), R(6), R(7), R(8), R(9), R(10),
-    R(11), R(12), R(13), R(14), R(15), R(16), R(17), R(18), R(19), R(20),
-    R(21), R(22), R(23), R(24), R(25), R(26), R(27), R(28), R(29), R(30), R(31)
-#undef R
-};
-
-/* Find the pool of p if p lies in one of h's arenas, checking that p is the
- * start of a block that has been carved (a pointer into the middle of a
- * block, into a pool header or a free pool is refused). */
+/* The pool of p if p lies in one of h's arenas (checked), else NULL. */
 static rci_pool *owning_pool(rc_heap *h, const void *p, const rc_object *obj) {
-    rci_arena *a = rci_arena_lookup(h, p);
-    if (!a)
+    if (h->mode == RC_MALLOC_MALLOC)
         return NULL;
-    rci_pool *pool = (rci_pool *)((uintptr_t)p & RCI_POOL_MASK);
-    uint64_t bit = (uint64_t)1 << (((uintptr_t)pool - a->base) / RCI_POOL_SIZE);
-    uint32_t off = (uint32_t)((uintptr_t)p - (uintptr_t)pool) - (uint32_t)RCI_POOL_OVERHEAD;
-    uint32_t size = (uint32_t)RCI_CLASS_SIZE(pool->szidx);
-    uint32_t q = (uint32_t)(((uint64_t)off * class_recip[pool->szidx & 31]) >> 32);
-    if (RC_UNLIKELY((a->free_mask & bit) || off >= RCI_POOL_SIZE || q * size != off ||
-                    off + RCI_POOL_OVERHEAD >= pool->nextoffset)) {
-        if (obj)
-            rci_object_fatal("freed but its memory is not an allocated block (double free?)", obj);
-        rci_fatal("rc_mem_free: %p is not an allocated block: freed already (double "
-                  "free), or it points into the middle of a block or a pool header", p);
-    }
-    return pool;
+    rci_arena *a = rci_arena_of(h, p);
+    return a ? rci_pool_of(a, p, obj) : NULL;
 }
 
 void rci_raw_free(rc_heap *h, void *p, const rc_object *obj) {
     rci_memstate *m = &h->mem;
+    rci_pool *pool = owning_pool(h, p, obj);
     m->frees++;
-    if (RC_LIKELY(h->mode != RC_MALLOC_MALLOC)) {
-        rci_pool *pool = owning_pool(h, p, obj);
-        if (RC_LIKELY(pool != NULL)) {
-            m->small_blocks--;
-            m->bytes_in_use -= RCI_CLASS_SIZE(pool->szidx);
-            rci_pool_free(h, pool, p);
-            return;
-        }
+    if (pool) {
+        m->bytes_in_use -= RCI_CLASS_SIZE(pool->szidx);
+        rci_pool_free(h, pool, p);
+        return;
     }
     m->bytes_in_use -= rci_large_header(h, p, obj)->size;
     rci_large_free(h, p, obj);
 }
 
 void rci_raw_check_owner(rc_heap *h, const void *p, const rc_object *obj) {
-    if (h->mode != RC_MALLOC_MALLOC && owning_pool(h, p, obj))
-        return;
-    rci_large_header(h, p, obj);
+    if (!owning_pool(h, p, obj))
+        rci_large_header(h, p, obj);
 }
 
 static size_t raw_size(rc_heap *h, const void *p) {
-    if (h->mode != RC_MALLOC_MALLOC) {
-        rci_pool *pool = owning_pool(h, p, NULL);
-        if (pool)
-            return RCI_CLASS_SIZE(pool->szidx);
-    }
+    rci_pool *pool = owning_pool(h, p, NULL);
+    if (pool)
+        return RCI_CLASS_SIZE(pool->szidx);
     return rci_large_header(h, p, NULL)->size;
 }
 
-/* ------------------------------------------------------------ choke point */
+/* ------------------------------------------------------------ slow paths */
 
-void *rci_block_alloc(rc_heap *h, size_t n, int api) {
+void *rci_block_alloc_slow(rc_heap *h, size_t n, int api) {
     if (RC_UNLIKELY(n - 1 >= RCI_MAX_REQUEST)) {   /* 0, or too large to add headers */
         if (n)
             return NULL;
@@ -111,7 +79,7 @@ void *rci_block_alloc(rc_heap *h, size_t n, int api) {
     return rci_raw_alloc(h, n);
 }
 
-void rci_block_free(rc_heap *h, void *p, int api, const rc_object *obj) {
+void rci_block_free_slow(rc_heap *h, void *p, int api, const rc_object *obj) {
     if (RC_UNLIKELY(h->mode == RC_MALLOC_DEBUG)) {
         rci_debug_free(h, p, api, obj);
         return;
@@ -196,7 +164,7 @@ void *rc_mem_realloc(void *p, size_t n) {
         n = 1;
     if (h->mode == RC_MALLOC_DEBUG)   /* check the block before copying from it */
         return move_block(h, p, rci_debug_check(h, p, RCI_API_MEM, NULL), n);
-    rci_pool *pool = h->mode == RC_MALLOC_MALLOC ? NULL : owning_pool(h, p, NULL);
+    rci_pool *pool = owning_pool(h, p, NULL);
     if (pool) {
         size_t size = RCI_CLASS_SIZE(pool->szidx);
         /* pymalloc's rule: shrinking by less than 25% keeps the block */

@@ -13,10 +13,12 @@
  *  - Blocks are carved lazily: a pool only touches memory it hands out.
  *
  * Beyond pymalloc:
- *  - Arena descriptors live outside the arenas and arenas are mapped aligned
- *    to 1 MiB, so all 64 pools are usable and block -> pool -> arena is a
- *    mask plus a hash lookup (the per-heap arena table replaces the global
- *    radix tree; it also tells whether a pointer belongs to *this* heap).
+ *  - Arena descriptors, with the 64 pool headers, live outside the arenas,
+ *    and arenas are mapped aligned to 1 MiB, so every byte of every pool
+ *    holds blocks, block -> arena is a mask plus a hash lookup (the per-heap
+ *    arena table replaces the global radix tree; it also tells whether a
+ *    pointer belongs to *this* heap), and the headers of neighbouring pools
+ *    share cache lines.  Fast paths are inline in fastpath.h.
  *  - Empty pools inside partly used arenas are given back with madvise, and
  *    empty arenas are unmapped, after a purge delay: memory that is freed
  *    and reused within the delay never bounces through the kernel; memory
@@ -24,10 +26,9 @@
  *  - The free-list link is stored at block+8, not block+0, so a freed
  *    object's refcount word keeps its "freed" poison (see core/object.c).
  */
-#include "internal.h"
+#include "fastpath.h"
 
-#define POOL_INDEX(a, pool) ((unsigned)(((uintptr_t)(pool) - (a)->base) / RCI_POOL_SIZE))
-#define NEXT_OF(b) (*(void **)((char *)(b) + 8))
+#define NEXT_OF(b) RCI_NEXT_OF(b)
 
 /* ---------------------------------------------------------------- arena table */
 
@@ -97,11 +98,7 @@ static void table_remove(rci_arena_table *t, uintptr_t base) {
     t->used--;
 }
 
-rci_arena *rci_arena_lookup(rc_heap *h, const void *p) {
-    uintptr_t base = (uintptr_t)p & RCI_ARENA_MASK;
-    rci_arena *a = h->mem.last_arena;
-    if (RC_LIKELY(a && a->base == base))
-        return a;
+rci_arena *rci_arena_lookup_slow(rc_heap *h, uintptr_t base) {
     const rci_arena_table *t = &h->mem.table;
     if (!t->cap)
         return NULL;
@@ -196,6 +193,12 @@ static rci_arena *new_arena(rc_heap *h) {
     a->base = (uintptr_t)base;
     a->free_mask = ~(uint64_t)0;
     a->nfree = RCI_POOLS_PER_ARENA;
+    a->heap = h;
+    for (unsigned i = 0; i < RCI_POOLS_PER_ARENA; i++) {
+        a->pools[i].index = (uint8_t)i;
+        a->pools[i].mem = (char *)base + (size_t)i * RCI_POOL_SIZE;
+        a->pools[i].arena = a;
+    }
     table_insert(&m->table, a);
     a->all_next = m->all_arenas;
     m->all_arenas = a;
@@ -229,7 +232,7 @@ static void free_arena(rc_heap *h, rci_arena *a) {
 
 /* ------------------------------------------------------------ allocation */
 
-static void *alloc_from_new_pool(rc_heap *h, unsigned idx) {
+void *rci_pool_alloc_slow(rc_heap *h, unsigned idx) {
     rci_memstate *m = &h->mem;
     rci_arena *a = m->usable_arenas;
     if (!a && !(a = new_arena(h)))
@@ -239,11 +242,11 @@ static void *alloc_from_new_pool(rc_heap *h, unsigned idx) {
     uint64_t bit_set = dirty ? dirty : a->free_mask;
     unsigned i = (unsigned)__builtin_ctzll(bit_set);
     uint64_t bit = (uint64_t)1 << i;
-    rci_pool *pool = (rci_pool *)(a->base + (uintptr_t)i * RCI_POOL_SIZE);
+    rci_pool *pool = &a->pools[i];
     int reuse = 0;
     if (dirty) {
         m->pending_empty--;
-        reuse = pool->szidx == idx;
+        reuse = pool->szidx == idx && pool->nextoffset != 0;
     }
     a->free_mask &= ~bit;
     a->touched_mask |= bit;
@@ -255,18 +258,15 @@ static void *alloc_from_new_pool(rc_heap *h, unsigned idx) {
     if (reuse) {      /* same class as before: its free list is intact */
         b = pool->freeblock;
         pool->freeblock = NEXT_OF(b);
-        if (!pool->freeblock) {
-            /* an empty pool's list always holds at least two blocks */
-            rci_fatal("pool %p: corrupted free list", (void *)pool);
-        }
+        if (!pool->freeblock)   /* an empty pool's list always holds two blocks */
+            rci_fatal("pool %p: corrupted free list", (void *)pool->mem);
     } else {
-        pool->szidx = (uint16_t)idx;
-        pool->arena = a;
-        pool->heap = h;
-        b = (char *)pool + RCI_POOL_OVERHEAD;
+        uint32_t start = rci_pool_start(pool, size);
+        pool->szidx = (uint8_t)idx;
+        b = pool->mem + start;
         pool->freeblock = (char *)b + size;
         NEXT_OF(pool->freeblock) = NULL;
-        pool->nextoffset = (uint32_t)(RCI_POOL_OVERHEAD + 2 * size);
+        pool->nextoffset = start + (uint32_t)(2 * size);
     }
     pool->count = 1;
     pool->prev = NULL;
@@ -279,10 +279,10 @@ static void *alloc_from_new_pool(rc_heap *h, unsigned idx) {
 
 /* The pool's free list ran dry after handing out a block: carve a virgin
  * block, or take the now-full pool off its list. */
-static void refill(rci_memstate *m, rci_pool *pool) {
+void rci_pool_refill(rci_memstate *m, rci_pool *pool) {
     size_t size = RCI_CLASS_SIZE(pool->szidx);
     if (pool->nextoffset <= RCI_POOL_SIZE - size) {
-        void *nb = (char *)pool + pool->nextoffset;
+        void *nb = pool->mem + pool->nextoffset;
         pool->nextoffset += (uint32_t)size;
         NEXT_OF(nb) = NULL;
         pool->freeblock = nb;
@@ -293,23 +293,6 @@ static void refill(rci_memstate *m, rci_pool *pool) {
     if (pool->next)
         pool->next->prev = NULL;
     pool->next = pool->prev = NULL;
-}
-
-void *rci_pool_alloc(rc_heap *h, size_t n) {
-    rci_memstate *m = &h->mem;
-    unsigned idx = (unsigned)RCI_SIZE_INDEX(n);
-    rci_pool *pool = m->usedpools[idx];
-    if (RC_LIKELY(pool != NULL)) {
-        void *b = pool->freeblock;
-        void *next = NEXT_OF(b);
-        pool->count++;
-        if (RC_LIKELY(next != NULL))
-            pool->freeblock = next;
-        else
-            refill(m, pool);
-        return b;
-    }
-    return alloc_from_new_pool(h, idx);
 }
 
 /* ------------------------------------------------------------------ free */
@@ -323,6 +306,10 @@ static void release_pools(rci_arena *a, uint64_t mask, rci_memstate *m) {
             j++;
         rci_os_release((void *)(a->base + (uintptr_t)i * RCI_POOL_SIZE),
                        (size_t)(j - i + 1) * RCI_POOL_SIZE);
+        for (unsigned k = i; k <= j; k++) {   /* their memory now reads as zero */
+            a->pools[k].freeblock = NULL;
+            a->pools[k].nextoffset = 0;
+        }
         uint64_t run = (j - i + 1 == 64) ? ~(uint64_t)0
                                          : (((uint64_t)1 << (j - i + 1)) - 1) << i;
         mask &= ~run;
@@ -333,7 +320,7 @@ static void release_pools(rci_arena *a, uint64_t mask, rci_memstate *m) {
     }
 }
 
-static void pool_became_empty(rc_heap *h, rci_pool *pool) {
+void rci_pool_became_empty(rc_heap *h, rci_pool *pool) {
     rci_memstate *m = &h->mem;
     rci_arena *a = pool->arena;
     unsigned idx = pool->szidx;
@@ -347,7 +334,7 @@ static void pool_became_empty(rc_heap *h, rci_pool *pool) {
     /* While empty, `next` remembers the purge epoch it emptied in. */
     pool->prev = NULL;
     pool->next = (rci_pool *)(uintptr_t)m->purge_epoch;
-    uint64_t bit = (uint64_t)1 << POOL_INDEX(a, pool);
+    uint64_t bit = (uint64_t)1 << pool->index;
     a->free_mask |= bit;
     a->nfree++;
     m->pending_empty++;
@@ -367,25 +354,15 @@ static void pool_became_empty(rc_heap *h, rci_pool *pool) {
     rci_mem_maybe_purge(h);
 }
 
-void rci_pool_free(rc_heap *h, rci_pool *pool, void *p) {
-    void *fb = pool->freeblock;
-    NEXT_OF(p) = fb;
-    pool->freeblock = p;
-    if (RC_UNLIKELY(fb == NULL)) {
-        /* The pool was full: it goes to the front of its class list so the
-         * next allocation of this size fills it again. */
-        rci_memstate *m = &h->mem;
-        pool->count--;
-        pool->prev = NULL;
-        pool->next = m->usedpools[pool->szidx];
-        if (pool->next)
-            pool->next->prev = pool;
-        m->usedpools[pool->szidx] = pool;
-        return;
-    }
-    if (RC_LIKELY(--pool->count != 0))
-        return;
-    pool_became_empty(h, pool);
+/* A block came back to a full pool: it goes to the front of its class list
+ * so the next allocation of this size fills it again. */
+void rci_pool_was_full(rci_memstate *m, rci_pool *pool) {
+    pool->count--;
+    pool->prev = NULL;
+    pool->next = m->usedpools[pool->szidx];
+    if (pool->next)
+        pool->next->prev = pool;
+    m->usedpools[pool->szidx] = pool;
 }
 
 /* ----------------------------------------------------------------- purge */
@@ -412,8 +389,7 @@ uint64_t rci_mem_purge_now(rc_heap *h, int all) {
             uint64_t old = 0;
             for (uint64_t d = dirty; d; d &= d - 1) {
                 unsigned i = (unsigned)__builtin_ctzll(d);
-                rci_pool *pool = (rci_pool *)(a->base + (uintptr_t)i * RCI_POOL_SIZE);
-                if (all || (uint64_t)(uintptr_t)pool->next < cutoff)
+                if (all || (uint64_t)(uintptr_t)a->pools[i].next < cutoff)
                     old |= (uint64_t)1 << i;
             }
             released += (uint64_t)__builtin_popcountll(old) * RCI_POOL_SIZE;

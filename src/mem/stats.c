@@ -7,7 +7,7 @@
  * The printout follows sys._debugmallocstats() line for line, then adds the
  * figures CPython does not have (released pools, large blocks, residency).
  */
-#include "internal.h"
+#include "fastpath.h"
 
 static rc_heap *resolve(rc_heap *h, const char *fn) {
     if (!h)
@@ -24,9 +24,9 @@ static void fill(rc_heap *h, rc_memstats *s) {
     s->struct_size = (uint32_t)sizeof *s;
     s->bytes_in_use = m->bytes_in_use;
     s->bytes_in_use_peak = m->bytes_peak;
-    s->small_blocks_in_use = m->small_blocks;
+    s->blocks_in_use = m->allocs - m->frees;
     s->large_blocks_in_use = m->large_blocks;
-    s->blocks_in_use = m->small_blocks + m->large_blocks;
+    s->small_blocks_in_use = s->blocks_in_use - m->large_blocks;
     s->large_bytes_in_use = m->large_bytes;
     s->allocations_total = m->allocs;
     s->frees_total = m->frees;
@@ -48,16 +48,17 @@ static void fill(rc_heap *h, rc_memstats *s) {
         s->pools_empty_released += (uint64_t)__builtin_popcountll(a->free_mask & ~a->touched_mask);
         for (; used; used &= used - 1) {
             unsigned i = (unsigned)__builtin_ctzll(used);
-            const rci_pool *pool = (const rci_pool *)(a->base + (uintptr_t)i * RCI_POOL_SIZE);
+            const rci_pool *pool = &a->pools[i];
             size_t size = RCI_CLASS_SIZE(pool->szidx);
-            size_t nblocks = (RCI_POOL_SIZE - RCI_POOL_OVERHEAD) / size;
+            uint32_t start = rci_pool_start(pool, size);
+            size_t nblocks = (RCI_POOL_SIZE - start) / size;
+            s->bytes_lost_arena_guard += start;
             rc_mem_class_stats *c = &s->classes[pool->szidx];
             c->pools++;
             c->blocks_in_use += pool->count;
             c->blocks_available += nblocks - pool->count;
             s->pools_in_use++;
-            s->bytes_lost_pool_headers += RCI_POOL_OVERHEAD;
-            s->bytes_lost_quantization += (RCI_POOL_SIZE - RCI_POOL_OVERHEAD) % size;
+            s->bytes_lost_quantization += (RCI_POOL_SIZE - start) % size;
         }
     }
     s->bytes_resident_estimate = touched_pools * RCI_POOL_SIZE + m->large_bytes +
@@ -134,9 +135,10 @@ int rc_mem_print_stats(rc_heap *h, FILE *f) {
     line(f, label, unused * RCI_POOL_SIZE);
     line(f, "# bytes lost to pool headers", s.bytes_lost_pool_headers);
     line(f, "# bytes lost to quantization", s.bytes_lost_quantization);
-    line(f, "# bytes lost to arena alignment", 0);
+    line(f, "# bytes lost to arena alignment", s.bytes_lost_arena_guard);
     line(f, "Total", in_blocks + avail_bytes + unused * RCI_POOL_SIZE +
-                         s.bytes_lost_pool_headers + s.bytes_lost_quantization);
+                         s.bytes_lost_pool_headers + s.bytes_lost_quantization +
+                         s.bytes_lost_arena_guard);
     fputc('\n', f);
     line(f, "# unused pools still resident", s.pools_empty_resident);
     line(f, "# unused pools not resident", s.pools_empty_released);

@@ -1,0 +1,127 @@
+/*
+ * fastpath.h - the inline hot paths of the memory layer: the block choke
+ * point (rci_block_alloc / rci_block_free) and the pool operations it uses
+ * in the common case.  Everything rare - a new pool, a pool that fills up or
+ * empties, large blocks, the malloc and debug modes - is out of line in
+ * pool.c and block.c.  Included by the files that allocate blocks.
+ */
+#ifndef RCGC_MEM_FASTPATH_H
+#define RCGC_MEM_FASTPATH_H
+
+#include "internal.h"
+
+#define RCI_NEXT_OF(b) (*(void **)((char *)(b) + 8))
+
+/* ceil(2^32 / class size): (off * recip) >> 32 == off / size exactly for every
+ * offset inside a pool, so checking a block boundary needs no divide. */
+#define RCI_RECIP(i) (uint32_t)((((uint64_t)1 << 32) + RCI_CLASS_SIZE(i) - 1) / RCI_CLASS_SIZE(i))
+static const uint32_t rci_class_recip[RCI_NCLASSES] = {
+    RCI_RECIP(0), RCI_RECIP(1), RCI_RECIP(2), RCI_RECIP(3), RCI_RECIP(4), RCI_RECIP(5),
+    RCI_RECIP(6), RCI_RECIP(7), RCI_RECIP(8), RCI_RECIP(9), RCI_RECIP(10), RCI_RECIP(11),
+    RCI_RECIP(12), RCI_RECIP(13), RCI_RECIP(14), RCI_RECIP(15), RCI_RECIP(16), RCI_RECIP(17),
+    RCI_RECIP(18), RCI_RECIP(19), RCI_RECIP(20), RCI_RECIP(21), RCI_RECIP(22), RCI_RECIP(23),
+    RCI_RECIP(24), RCI_RECIP(25), RCI_RECIP(26), RCI_RECIP(27), RCI_RECIP(28), RCI_RECIP(29),
+    RCI_RECIP(30), RCI_RECIP(31)};
+
+/* Slow paths (block.c) */
+RCI_FUNC void *rci_block_alloc_slow(rc_heap *h, size_t n, int api);
+RCI_FUNC void rci_block_free_slow(rc_heap *h, void *p, int api, const rc_object *obj);
+RCI_FUNC RC_NORETURN void rci_bad_block(const void *p, const rc_object *obj);
+
+/* The arena of h containing p, or NULL. */
+static inline rci_arena *rci_arena_of(rc_heap *h, const void *p) {
+    uintptr_t base = (uintptr_t)p & RCI_ARENA_MASK;
+    rci_arena *a = h->mem.last_arena;
+    if (RC_LIKELY(a && a->base == base))
+        return a;
+    return rci_arena_lookup_slow(h, base);
+}
+
+/* The first RCI_ARENA_GUARD bytes of each arena are never handed out: a
+ * pointer that is not in this heap's arenas is checked for a large-block
+ * header in the 32 bytes before it, and this keeps that read inside mapped
+ * memory even when the pointer belongs to another heap's arena. */
+#define RCI_ARENA_GUARD 32u
+static inline uint32_t rci_pool_start(const rci_pool *pool, size_t size) {
+    return pool->index ? 0 : (uint32_t)((RCI_ARENA_GUARD + size - 1) / size * size);
+}
+
+/* The pool of p, which lies in arena a.  p must be the start of a block that
+ * has been carved from a pool in use; anything else (a pointer into the
+ * middle of a block, into a free pool, a double free that emptied the pool)
+ * aborts with a diagnostic. */
+static inline rci_pool *rci_pool_of(rci_arena *a, const void *p, const rc_object *obj) {
+    unsigned i = (unsigned)(((uintptr_t)p - a->base) / RCI_POOL_SIZE);
+    rci_pool *pool = &a->pools[i];
+    uint32_t off = (uint32_t)((uintptr_t)p & (RCI_POOL_SIZE - 1));
+    uint32_t q = (uint32_t)(((uint64_t)off * rci_class_recip[pool->szidx & 31]) >> 32);
+    if (RC_UNLIKELY(((a->free_mask >> i) & 1) || q * (uint32_t)RCI_CLASS_SIZE(pool->szidx) != off ||
+                    off >= pool->nextoffset || (uintptr_t)p - a->base < RCI_ARENA_GUARD))
+        rci_bad_block(p, obj);
+    return pool;
+}
+
+/* A block of class (n-1)>>4 from the class's first pool; n in 1..512. */
+static inline void *rci_pool_alloc(rc_heap *h, size_t n) {
+    unsigned idx = (unsigned)RCI_SIZE_INDEX(n);
+    rci_pool *pool = h->mem.usedpools[idx];
+    if (RC_LIKELY(pool != NULL)) {
+        void *b = pool->freeblock;
+        void *next = RCI_NEXT_OF(b);
+        pool->count++;
+        if (RC_LIKELY(next != NULL))
+            pool->freeblock = next;
+        else
+            rci_pool_refill(&h->mem, pool);
+        return b;
+    }
+    return rci_pool_alloc_slow(h, idx);
+}
+
+static inline void rci_pool_free(rc_heap *h, rci_pool *pool, void *p) {
+    void *fb = pool->freeblock;
+    RCI_NEXT_OF(p) = fb;
+    pool->freeblock = p;
+    if (RC_UNLIKELY(fb == NULL)) {
+        rci_pool_was_full(&h->mem, pool);
+        return;
+    }
+    if (RC_LIKELY(--pool->count != 0))
+        return;
+    rci_pool_became_empty(h, pool);
+}
+
+static inline void rci_count_alloc(rci_memstate *m, size_t size) {
+    m->allocs++;
+    m->bytes_in_use += size;
+    if (RC_UNLIKELY(m->bytes_in_use > m->bytes_peak))
+        m->bytes_peak = m->bytes_in_use;
+}
+
+/* The choke point: every block of every kind is allocated here. */
+static inline void *rci_block_alloc(rc_heap *h, size_t n, int api) {
+    if (RC_LIKELY(h->mode == RC_MALLOC_PYMALLOC && n - 1 < RC_MEM_SMALL_MAX)) {
+        void *p = rci_pool_alloc(h, n);
+        if (RC_LIKELY(p != NULL))
+            rci_count_alloc(&h->mem, RCI_CLASS_SIZE(RCI_SIZE_INDEX(n)));
+        return p;
+    }
+    return rci_block_alloc_slow(h, n, api);
+}
+
+/* ... and freed here. */
+static inline void rci_block_free(rc_heap *h, void *p, int api, const rc_object *obj) {
+    if (RC_LIKELY(h->mode == RC_MALLOC_PYMALLOC)) {
+        rci_arena *a = rci_arena_of(h, p);
+        if (RC_LIKELY(a != NULL)) {
+            rci_pool *pool = rci_pool_of(a, p, obj);
+            h->mem.frees++;
+            h->mem.bytes_in_use -= RCI_CLASS_SIZE(pool->szidx);
+            rci_pool_free(h, pool, p);
+            return;
+        }
+    }
+    rci_block_free_slow(h, p, api, obj);
+}
+
+#endif /* RCGC_MEM_FASTPATH_H */
