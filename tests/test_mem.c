@@ -282,22 +282,25 @@ static void test_purge_delay_expires(void) {
 }
 
 static void test_most_full_arena_first(void) {
-    enum { PER_ARENA = 64 * PER16 };
+    enum { PER_ARENA = 64 * PER16 - 2 };     /* 16-byte blocks; 2 sit in the arena guard */
     void **p = rc_mem_malloc(2 * PER_ARENA * sizeof *p);
     for (int i = 0; i < 2 * PER_ARENA; i++)
         p[i] = rc_mem_malloc(16);
     uintptr_t A = ARENA(p[0]), B = ARENA(p[PER_ARENA]);
     CHECK(A != B);
     CHECK(ARENA(p[PER_ARENA - 1]) == A);
+    CHECK(ARENA(p[2 * PER_ARENA - 1]) == B);
     /* empty 40 pools of A and 10 pools of B: B is now the fuller arena */
-    for (int i = 0; i < 40 * PER16; i++) {
+    for (int i = 0; i < 40 * PER16 - 2; i++) {
         rc_mem_free(p[i]);
         p[i] = NULL;
     }
-    for (int i = PER_ARENA; i < PER_ARENA + 10 * PER16; i++) {
+    for (int i = PER_ARENA; i < PER_ARENA + 10 * PER16 - 2; i++) {
         rc_mem_free(p[i]);
         p[i] = NULL;
     }
+    rc_memstats s = stats();
+    CHECK_EQ(s.pools_empty_resident, 50);
     void *q = rc_mem_malloc(200);            /* a class with no pool yet */
     CHECK(ARENA(q) == B);
     rc_mem_free(q);
