@@ -205,7 +205,8 @@ struct rc_heap {
 };
 
 /* The calling thread's current heap (core/heap.c). */
-RCI_FUNC extern _Thread_local rc_heap *rci_current_heap;
+/* initial-exec: a plain %fs-relative load even in the shared library. */
+RCI_FUNC extern _Thread_local rc_heap *rci_current_heap __attribute__((tls_model("initial-exec")));
 RCI_FUNC rc_heap *rci_heap_or_error(void);
 
 /* Configuration resolution (core/config.c) */

@@ -10,7 +10,7 @@
 #include "internal.h"
 #include <pthread.h>
 
-_Thread_local rc_heap *rci_current_heap;
+_Thread_local rc_heap *rci_current_heap __attribute__((tls_model("initial-exec")));
 static _Thread_local rc_heap *default_heap;
 static _Thread_local char thread_token;   /* its address identifies the thread */
 

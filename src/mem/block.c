@@ -33,12 +33,30 @@ void *rci_raw_alloc(rc_heap *h, size_t n) {
     return p;
 }
 
-/* The pool of p if p lies in one of h's arenas (checked), else NULL. */
+/* ceil(2^32 / class size): (off * recip) >> 32 == off / size exactly for every
+ * offset inside a pool, so the boundary check needs no divide. */
+#define RECIP(i) (uint32_t)((((uint64_t)1 << 32) + RCI_CLASS_SIZE(i) - 1) / RCI_CLASS_SIZE(i))
+static const uint32_t class_recip[RCI_NCLASSES] = {
+    RECIP(0), RECIP(1), RECIP(2), RECIP(3), RECIP(4), RECIP(5), RECIP(6), RECIP(7),
+    RECIP(8), RECIP(9), RECIP(10), RECIP(11), RECIP(12), RECIP(13), RECIP(14), RECIP(15),
+    RECIP(16), RECIP(17), RECIP(18), RECIP(19), RECIP(20), RECIP(21), RECIP(22), RECIP(23),
+    RECIP(24), RECIP(25), RECIP(26), RECIP(27), RECIP(28), RECIP(29), RECIP(30), RECIP(31)};
+
+/* The pool of p if p lies in one of h's arenas, with every check including
+ * the exact block boundary; NULL if p is not in h's arenas. */
 static rci_pool *owning_pool(rc_heap *h, const void *p, const rc_object *obj) {
     if (h->mode == RC_MALLOC_MALLOC)
         return NULL;
     rci_arena *a = rci_arena_of(h, p);
-    return a ? rci_pool_of(a, p, obj) : NULL;
+    if (!a)
+        return NULL;
+    rci_pool *pool = rci_pool_of(a, p, obj);
+    uint32_t off = (uint32_t)((uintptr_t)p & (RCI_POOL_SIZE - 1));
+    uint32_t q = (uint32_t)(((uint64_t)off * class_recip[pool->szidx & 31]) >> 32);
+    uint32_t size = (uint32_t)RCI_CLASS_SIZE(pool->szidx);
+    if (q * size != off)
+        rci_bad_block(p, obj);
+    return pool;
 }
 
 void rci_raw_free(rc_heap *h, void *p, const rc_object *obj) {

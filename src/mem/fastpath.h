@@ -12,17 +12,6 @@
 
 #define RCI_NEXT_OF(b) (*(void **)((char *)(b) + 8))
 
-/* ceil(2^32 / class size): (off * recip) >> 32 == off / size exactly for every
- * offset inside a pool, so checking a block boundary needs no divide. */
-#define RCI_RECIP(i) (uint32_t)((((uint64_t)1 << 32) + RCI_CLASS_SIZE(i) - 1) / RCI_CLASS_SIZE(i))
-static const uint32_t rci_class_recip[RCI_NCLASSES] = {
-    RCI_RECIP(0), RCI_RECIP(1), RCI_RECIP(2), RCI_RECIP(3), RCI_RECIP(4), RCI_RECIP(5),
-    RCI_RECIP(6), RCI_RECIP(7), RCI_RECIP(8), RCI_RECIP(9), RCI_RECIP(10), RCI_RECIP(11),
-    RCI_RECIP(12), RCI_RECIP(13), RCI_RECIP(14), RCI_RECIP(15), RCI_RECIP(16), RCI_RECIP(17),
-    RCI_RECIP(18), RCI_RECIP(19), RCI_RECIP(20), RCI_RECIP(21), RCI_RECIP(22), RCI_RECIP(23),
-    RCI_RECIP(24), RCI_RECIP(25), RCI_RECIP(26), RCI_RECIP(27), RCI_RECIP(28), RCI_RECIP(29),
-    RCI_RECIP(30), RCI_RECIP(31)};
-
 /* Slow paths (block.c) */
 RCI_FUNC void *rci_block_alloc_slow(rc_heap *h, size_t n, int api);
 RCI_FUNC void rci_block_free_slow(rc_heap *h, void *p, int api, const rc_object *obj);
@@ -46,17 +35,19 @@ static inline uint32_t rci_pool_start(const rci_pool *pool, size_t size) {
     return pool->index ? 0 : (uint32_t)((RCI_ARENA_GUARD + size - 1) / size * size);
 }
 
-/* The pool of p, which lies in arena a.  p must be the start of a block that
- * has been carved from a pool in use; anything else (a pointer into the
- * middle of a block, into a free pool, a double free that emptied the pool)
- * aborts with a diagnostic. */
+/* The pool of p, which lies in arena a.  The cheap checks run here on every
+ * free: p must be 16-byte aligned, inside a pool that is in use, below the
+ * pool's carved part and past the arena guard; anything else (a double free
+ * that emptied the pool, a wild pointer) aborts with a diagnostic.  The
+ * exact block-boundary check (a pointer into the middle of a block) costs a
+ * multiply on the critical path, so it runs in debug mode
+ * (rci_pool_of_strict) and for rc_mem_usable_size / realloc. */
 static inline rci_pool *rci_pool_of(rci_arena *a, const void *p, const rc_object *obj) {
     unsigned i = (unsigned)(((uintptr_t)p - a->base) / RCI_POOL_SIZE);
     rci_pool *pool = &a->pools[i];
     uint32_t off = (uint32_t)((uintptr_t)p & (RCI_POOL_SIZE - 1));
-    uint32_t q = (uint32_t)(((uint64_t)off * rci_class_recip[pool->szidx & 31]) >> 32);
-    if (RC_UNLIKELY(((a->free_mask >> i) & 1) || q * (uint32_t)RCI_CLASS_SIZE(pool->szidx) != off ||
-                    off >= pool->nextoffset || (uintptr_t)p - a->base < RCI_ARENA_GUARD))
+    if (RC_UNLIKELY(((a->free_mask >> i) & 1) | ((uintptr_t)p & 15) |
+                    (off >= pool->nextoffset) | ((uintptr_t)p - a->base < RCI_ARENA_GUARD)))
         rci_bad_block(p, obj);
     return pool;
 }
