@@ -108,7 +108,7 @@ typedef struct rci_memstate {
     rci_arena *usable_arenas;
     rci_arena *nfp2lasta[RCI_POOLS_PER_ARENA + 1];
     rci_arena *all_arenas;
-    rci_arena *last_arena;            /* one-entry lookup cache */
+    rci_arena *arena_cache[256];      /* direct-mapped by (base >> 20) & 255 */
     rci_arena_table table;
     rci_large large_head;             /* circular list of large blocks */
     /* counters */

@@ -20,7 +20,7 @@ RCI_FUNC RC_NORETURN void rci_bad_block(const void *p, const rc_object *obj);
 /* The arena of h containing p, or NULL. */
 static inline rci_arena *rci_arena_of(rc_heap *h, const void *p) {
     uintptr_t base = (uintptr_t)p & RCI_ARENA_MASK;
-    rci_arena *a = h->mem.last_arena;
+    rci_arena *a = h->mem.arena_cache[(base >> 20) & 255];
     if (RC_LIKELY(a && a->base == base))
         return a;
     return rci_arena_lookup_slow(h, base);

@@ -105,7 +105,7 @@ rci_arena *rci_arena_lookup_slow(rc_heap *h, uintptr_t base) {
     uintptr_t key = base >> 20;
     for (size_t j = table_slot(t, key);; j = (j + 1) & (t->cap - 1)) {
         if (t->keys[j] == key) {
-            h->mem.last_arena = t->vals[j];
+            h->mem.arena_cache[key & 255] = t->vals[j];
             return t->vals[j];
         }
         if (!t->keys[j])
@@ -217,8 +217,8 @@ static void free_arena(rc_heap *h, rci_arena *a) {
     usable_remove(m, a);
     m->pending_empty -= (unsigned)__builtin_popcountll(a->free_mask & a->touched_mask);
     table_remove(&m->table, a->base);
-    if (m->last_arena == a)
-        m->last_arena = NULL;
+    if (m->arena_cache[(a->base >> 20) & 255] == a)
+        m->arena_cache[(a->base >> 20) & 255] = NULL;
     rci_arena **pp = &m->all_arenas;
     while (*pp != a)
         pp = &(*pp)->all_next;
