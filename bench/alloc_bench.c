@@ -48,18 +48,32 @@
 /* ------------------------------------------------------------------------
  * The implementation layer: BENCH_MALLOC / BENCH_FREE, init, trim, fini.
  * ---------------------------------------------------------------------- */
-#if defined(IMPL_RCGC)
+#if defined(IMPL_RCGC) || defined(IMPL_RCGC0)
+/* rcgc: the default configuration (10 ms purge delay); rcgc0: the same
+ * library configured to give empty pools and arenas back at once. */
 #  include "rcgc.h"
-#  define IMPL_NAME "rcgc"
+#  ifdef IMPL_RCGC0
+#    define IMPL_NAME "rcgc0"
+#    define PURGE_DELAY_MS 0
+#  else
+#    define IMPL_NAME "rcgc"
+#    define PURGE_DELAY_MS (-1)
+#  endif
 #  define BENCH_MALLOC(n) rc_mem_malloc(n)
 #  define BENCH_FREE(p)   rc_mem_free(p)
-static int impl_init(void) { return rc_init(NULL); }
+static int impl_init(void)
+{
+    rc_config cfg;
+    rc_config_init(&cfg);
+    cfg.purge_delay_ms = PURGE_DELAY_MS;
+    return rc_init(&cfg);
+}
 static void impl_fini(void) { rc_fini(); }
 static const char *impl_trim_name = "rc_mem_purge(NULL)";
 static long long impl_trim(void) { return rc_mem_purge(NULL); }
 static void impl_info(void)
 {
-    printf("INFO impl rcgc version %s\n", rc_version_string());
+    printf("INFO impl %s version %s\n", IMPL_NAME, rc_version_string());
 }
 #elif defined(IMPL_GLIBC)
 #  include <malloc.h>
@@ -118,7 +132,7 @@ static void impl_info(void)
         printf("INFO impl jemalloc version unknown (mallctl failed)\n");
 }
 #else
-#  error "define one of IMPL_RCGC, IMPL_GLIBC, IMPL_MIMALLOC, IMPL_JEMALLOC"
+#  error "define one of IMPL_RCGC, IMPL_RCGC0, IMPL_GLIBC, IMPL_MIMALLOC, IMPL_JEMALLOC"
 #endif
 
 /* ------------------------------------------------------------------------
@@ -391,7 +405,7 @@ typedef struct blk { struct blk *next; char payload[24]; } blk;  /* 32 bytes */
 
 enum { RSS_RANDOM, RSS_CLUSTERED };
 
-#ifdef IMPL_RCGC
+#if defined(IMPL_RCGC) || defined(IMPL_RCGC0)
 static void rcgc_stats_info(const char *bench, const char *stage)
 {
     rc_memstats st;
@@ -434,7 +448,7 @@ static void bench_rss(int pattern, int trim_at_90)
         tail = b;
     }
     peak = rss_bytes();
-#ifdef IMPL_RCGC
+#if defined(IMPL_RCGC) || defined(IMPL_RCGC0)
     rc_memstats st_peak;
     rc_mem_stats(NULL, &st_peak);
 #endif
@@ -503,7 +517,7 @@ static void bench_rss(int pattern, int trim_at_90)
     printf("INFO %s%s %s freed90=%u trim=%s returned %lld (at 90%%: %lld)\n",
            bench, trim_at_90 ? "_trim90" : "", IMPL_NAME, freed90,
            impl_trim_name, trim_ret, trim_ret90);
-#ifdef IMPL_RCGC
+#if defined(IMPL_RCGC) || defined(IMPL_RCGC0)
     rcgc_stats_info(bench, "end");
     printf("INFO %s rcgc stats at peak: in_use=%llu mapped=%llu "
            "resident_estimate=%llu\n", bench,

@@ -16,7 +16,8 @@
 #
 # Environment knobs:
 #   BENCH_PROGRAMS      programs to run (default: "alloc")
-#   ALLOC_IMPLS         implementations (default: "rcgc glibc mimalloc jemalloc")
+#   ALLOC_IMPLS         implementations (default: "rcgc rcgc0 glibc mimalloc jemalloc";
+#                       rcgc0 is rcgc with purge delay 0: memory back at once)
 #   ALLOC_WORKLOADS     alloc_bench workloads, each run in its own process
 #   ALLOC_REPEAT        runs of every timed workload (default 3); the tables
 #                       show the median, the JSON also has _min and _max
@@ -44,7 +45,7 @@ LOG="$OUT/bench.log"
 CC=${CC:-gcc}
 BENCH_CFLAGS=${BENCH_CFLAGS:--O2}
 BENCH_PROGRAMS=${BENCH_PROGRAMS:-alloc}
-ALLOC_IMPLS=${ALLOC_IMPLS:-rcgc glibc mimalloc jemalloc}
+ALLOC_IMPLS=${ALLOC_IMPLS:-rcgc rcgc0 glibc mimalloc jemalloc}
 ALLOC_WORKLOADS=${ALLOC_WORKLOADS:-burst churn bintree rss rss_trim90 rss_clustered rss_clustered_trim90}
 ALLOC_REPEAT=${ALLOC_REPEAT:-3}
 
@@ -135,7 +136,7 @@ compile_impl() {
     local macro
     macro=IMPL_$(echo "$impl" | tr '[:lower:]' '[:upper:]')
     case $impl in
-    rcgc)
+    rcgc|rcgc0)
         if ! lib=$(find_librcgc); then
             note "no librcgc.a under $BUILD_DIR: build the library first (cmake --build $BUILD_DIR)"
             return 1
