@@ -54,6 +54,8 @@ bench:
 	$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DRCGC_BUILD_TESTS=OFF
 	$(CMAKE) --build build-bench -j$(JOBS)
 	bash bench/run.sh build-bench
+	mkdir -p $(BUILD)/bench && cp build-bench/bench/results.json $(BUILD)/bench/results.json
+	@echo "results: $(BUILD)/bench/results.json, build-bench/bench/bench.log, bench/RESULTS.md"
 
 install: build
 	$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
