@@ -51,7 +51,7 @@ sanitize: asan tsan
 	if command -v valgrind >/dev/null; then $(MAKE) valgrind; else echo 'valgrind not installed: skipped'; fi
 
 bench:
-	$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DRCGC_BUILD_TESTS=OFF
+	$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DRCGC_BUILD_TESTS=OFF -DRCGC_FAULT_INJECTION=OFF
 	$(CMAKE) --build build-bench -j$(JOBS)
 	bash bench/run.sh build-bench
 	mkdir -p $(BUILD)/bench && cp build-bench/bench/results.json $(BUILD)/bench/results.json

@@ -6,6 +6,9 @@
  *   heap.h    heaps, configuration, rc_init / rc_fini
  *   mem.h     raw memory (rc_mem_*), statistics, purge, fault injection
  *   object.h  object header, type descriptor, reference counting
+ *   builtins.h None, bool, int, float, str, bytes, tuple, list, dict, set,
+ *             and the generic protocol (hash, eq, repr, sizeof)
+ *   class.h   classes created at run time, dict- or slots-backed instances
  */
 #ifndef RCGC_H
 #define RCGC_H
@@ -14,5 +17,7 @@
 #include "rcgc/heap.h"
 #include "rcgc/mem.h"
 #include "rcgc/object.h"
+#include "rcgc/builtins.h"
+#include "rcgc/class.h"
 
 #endif /* RCGC_H */

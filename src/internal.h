@@ -188,6 +188,8 @@ typedef struct rci_generation {
     long count;
 } rci_generation;
 
+#include "types/state.h"
+
 #define RCI_HEAP_MAGIC 0x72636870u  /* "rchp" */
 #define RCI_TRASH_LIMIT 50
 
@@ -202,6 +204,7 @@ struct rc_heap {
     rc_object *trash_later;         /* linked through the refcount word */
     rci_generation gen[RCI_NUM_GENERATIONS];
     rci_gc_link permanent;
+    rci_types_state types;          /* free lists, interned strings, repr guard */
 };
 
 /* The calling thread's current heap (core/heap.c). */
@@ -222,6 +225,15 @@ RCI_FUNC void rci_gc_link_init(rci_generation *g);
 RCI_FUNC RC_NORETURN void rci_object_fatal(const char *what, const rc_object *op);
 /* Destroy an object whose count reached zero (core/dealloc.c). */
 RCI_FUNC void rci_dealloc(rc_object *op);
+
+/* Type flags reserved for the library's own types (bits 24..31): which
+ * free list dead instances may go to (types/freelist.c). */
+#define RCI_TYPE_FREELIST_FLOAT (1u << 28)
+#define RCI_TYPE_FREELIST_TUPLE (1u << 29)
+#define RCI_TYPE_FREELIST_LIST  (1u << 30)
+#define RCI_TYPE_FREELIST_DICT  (1u << 31)
+#define RCI_TYPE_FREELIST (RCI_TYPE_FREELIST_FLOAT | RCI_TYPE_FREELIST_TUPLE | \
+                           RCI_TYPE_FREELIST_LIST | RCI_TYPE_FREELIST_DICT)
 
 /* Freed objects keep this in their refcount word until the block is reused:
  * the negated type pointer.  Counts below -RCI_FREED_MIN are "freed". */

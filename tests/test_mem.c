@@ -166,7 +166,7 @@ static void test_print_stats_layout(void) {
     rc_mem_free(p);
 }
 
-/* Fill whole pools of the 16-byte class: 1021 blocks each. */
+/* Fill whole pools of the 16-byte class: 1024 blocks each. */
 enum { PER16 = RC_MEM_POOL_SIZE / 16 };
 
 static void test_arenas_returned_immediately(void) {

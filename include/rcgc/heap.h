@@ -82,7 +82,8 @@ RC_API rc_malloc_mode rc_heap_malloc_mode(const rc_heap *h);
 RC_API int rc_init(const rc_config *cfg);
 
 /* Destroy the calling thread's default heap made by rc_init.  Does nothing
- * when there is none. */
+ * when there is none.  If another thread has entered that heap (misuse),
+ * the process ends with a diagnostic. */
 RC_API void rc_fini(void);
 
 #ifdef __cplusplus

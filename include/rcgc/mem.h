@@ -30,7 +30,7 @@ extern "C" {
 
 /* Allocate n bytes (n == 0 is treated as 1: a unique block).  The memory is
  * not initialised (0xCD-filled in debug mode).  Returns NULL with RC_ERR_NOMEM
- * when memory runs out or n exceeds PTRDIFF_MAX, or RC_ERR_STATE when no heap
+ * when memory runs out or n exceeds PTRDIFF_MAX - 4096, or RC_ERR_STATE when no heap
  * is current. */
 RC_API void *rc_mem_malloc(size_t n);
 
@@ -93,7 +93,9 @@ typedef struct rc_memstats {
     /* Overheads */
     uint64_t bytes_lost_pool_headers; /* 0: pool headers live in the arena descriptors */
     uint64_t bytes_lost_quantization;
-    uint64_t bytes_lost_arena_guard;  /* first 32 bytes of each arena, never handed out */
+    /* the blocks of each arena's pool 0 that overlap its first 32 bytes
+     * (never handed out; counted while pool 0 is in use) */
+    uint64_t bytes_lost_arena_guard;
     uint64_t bytes_lost_large_headers;
     uint64_t bytes_metadata;          /* heap struct, arena table, arena descriptors */
     /* OS view */

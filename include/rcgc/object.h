@@ -60,6 +60,7 @@ enum {
     RC_TYPE_ACYCLIC  = 1u << 3, /* instances can never be part of a cycle */
     RC_TYPE_VAR      = 1u << 4, /* instances are rc_varobject with item_size items */
     RC_TYPE_TRACK    = 1u << 5  /* GC instances start tracked (else untracked) */
+    /* bits 24..31 are reserved for the library's built-in types */
 };
 
 struct rc_type {
@@ -91,6 +92,9 @@ struct rc_type {
     /* Offset of the weak-reference list head inside instances (types with
      * RC_TYPE_WEAKREF); 0 otherwise. */
     size_t weaklist_offset;
+    /* Bytes the instance owns outside its own block (buffers, tables), for
+     * rc_sizeof; NULL: none. */
+    intptr_t (*extra_size)(const rc_object *self);
 };
 
 /* The type of static types ("type"); immortal. */

@@ -10,7 +10,8 @@
  *   3. weak references are cleared here (added by the weakref layer);
  *   4. the legacy `del` hook, with the same resurrection rule;
  *   5. the type's dealloc hook (or clear) releases what the object owns;
- *   6. the refcount word gets the "freed" poison and the block is freed.
+ *   6. built-in types with a free list may keep the dead object there;
+ *   7. the refcount word gets the "freed" poison and the block is freed.
  *
  * Trashcan: destroying an object drops its fields, which may destroy their
  * objects, and so on.  Past RCI_TRASH_LIMIT nested destructions the object
@@ -20,6 +21,7 @@
  * of any length.
  */
 #include "mem/fastpath.h"
+#include "types/types.h"
 
 /* Run a finalizer-like hook with the object temporarily alive.  Returns 1 if
  * the hook resurrected the object (someone else now holds a reference). */
@@ -58,6 +60,8 @@ static void destroy(rc_heap *h, rc_object *op, int was_tracked) {
         t->dealloc(op);
     else if (t->clear)
         t->clear(op);
+    if ((t->flags & RCI_TYPE_FREELIST) && rci_freelist_push(h, op))
+        return;   /* kept for reuse (static built-in types: no type reference) */
     void *mem = gc ? (void *)RCI_AS_LINK(op) : (void *)op;
     if (gc && h->gen[0].count > 0)
         h->gen[0].count--;

@@ -122,7 +122,9 @@ int rc_init(const rc_config *cfg) {
 }
 
 void rc_fini(void) {
-    /* The default heap is this thread's, so destroying it cannot fail. */
+    /* Destroying fails only if another thread has entered this thread's
+     * default heap: misuse that cannot be reported (rc_fini returns
+     * nothing), so it ends the process. */
     if (default_heap && rc_heap_destroy(default_heap) < 0)
         rci_fatal("rc_fini: %s", rc_error_message());
 }

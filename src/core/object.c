@@ -123,7 +123,8 @@ void *rc_varobject_new(const rc_type *type, intptr_t nitems) {
         return rci_error_null(RC_ERR_VALUE, "rc_varobject_new: negative item count %ld",
                               (long)nitems);
     size_t n = (size_t)nitems, size;
-    if (type->item_size && n > (RCI_MAX_REQUEST - type->basic_size) / type->item_size)
+    if (type->basic_size > RCI_MAX_REQUEST ||
+        (type->item_size && n > (RCI_MAX_REQUEST - type->basic_size) / type->item_size))
         return rci_error_null(RC_ERR_OVERFLOW, "rc_varobject_new: %ld items of %zu "
                               "bytes overflow", (long)nitems, type->item_size);
     size = type->basic_size + n * type->item_size;

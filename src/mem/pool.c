@@ -15,7 +15,7 @@
  * Beyond pymalloc:
  *  - Arena descriptors, with the 64 pool headers, live outside the arenas,
  *    and arenas are mapped aligned to 1 MiB, so every byte of every pool
- *    holds blocks, block -> arena is a mask plus a hash lookup (the per-heap
+ *    holds blocks, block -> arena is a mask plus a cache or hash lookup (the per-heap
  *    arena table replaces the global radix tree; it also tells whether a
  *    pointer belongs to *this* heap), and the headers of neighbouring pools
  *    share cache lines.  Fast paths are inline in fastpath.h.

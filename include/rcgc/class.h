@@ -1,0 +1,75 @@
+/*
+ * rcgc/class.h - classes created at run time and their instances: the
+ * tutorials' `class Node:` (attributes in a per-instance table) and
+ * `class Node: __slots__ = ('a', 'b')` (attributes stored inline).
+ *
+ * A class is a heap object (a GC-tracked type); each instance holds a
+ * reference to its class, so a class lives while any instance or user
+ * reference does.  Instances are GC-tracked and their traverse/clear visit
+ * every attribute value.
+ */
+#ifndef RCGC_CLASS_H
+#define RCGC_CLASS_H
+
+#include "common.h"
+#include "object.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum rc_class_kind {
+    RC_CLASS_DICT = 0,   /* any attribute name, in a per-instance table */
+    RC_CLASS_SLOTS = 1   /* a fixed list of names, stored inline */
+} rc_class_kind;
+
+typedef struct rc_class_options {
+    rc_class_kind kind;
+    const char *const *slots;  /* RC_CLASS_SLOTS: attribute names */
+    size_t nslots;
+    /* Instances support weak references (default 1; 0 is like a __slots__
+     * class without '__weakref__': one pointer smaller). */
+    int weakrefs;
+    /* __del__ (PEP 442 finalizer, runs at most once) and a legacy tp_del
+     * (cycles through it are uncollectable); NULL for none. */
+    void (*finalize)(rc_object *self);
+    void (*del)(rc_object *self);
+} rc_class_options;
+
+/* Fill *opts with defaults: dict-backed, weak references on, no hooks. */
+RC_API void rc_class_options_init(rc_class_options *opts);
+
+/* The type of class objects. */
+RC_API extern const rc_type rc_class_type;
+
+/* A new class (new reference).  opts NULL = defaults.  NULL with
+ * RC_ERR_VALUE (empty name, duplicate or invalid slot names, slots with
+ * RC_CLASS_DICT), RC_ERR_INVALID (name NULL), RC_ERR_NOMEM. */
+RC_API rc_object *rc_class_new(const char *name, const rc_class_options *opts);
+
+/* The class's name (borrowed C string), or NULL with RC_ERR_TYPE. */
+RC_API const char *rc_class_name(const void *cls);
+
+/* A new instance with no attributes set (slots read as missing until set).
+ * NULL with RC_ERR_TYPE if cls is not a class, RC_ERR_NOMEM. */
+RC_API rc_object *rc_new_instance(void *cls);
+
+/* obj.name = value (value gains a reference).  -1 with RC_ERR_ATTRIBUTE when
+ * a slots class has no such slot ("'Node' object has no attribute 'x'"),
+ * RC_ERR_TYPE when obj is not an instance, RC_ERR_NOMEM. */
+RC_API int rc_setattr(void *obj, const char *name, void *value);
+/* obj.name as a NEW reference; NULL with RC_ERR_ATTRIBUTE if unset. */
+RC_API rc_object *rc_getattr(const void *obj, const char *name);
+/* Borrowed variant of rc_getattr, for hot paths. */
+RC_API rc_object *rc_getattr_borrowed(const void *obj, const char *name);
+/* del obj.name; -1 with RC_ERR_ATTRIBUTE if unset. */
+RC_API int rc_delattr(void *obj, const char *name);
+/* 1 if set, 0 if not, -1 with RC_ERR_TYPE. */
+RC_API int rc_hasattr(const void *obj, const char *name);
+/* 1 if op is an instance of a class made by rc_class_new. */
+RC_API int rc_is_instance(const void *op);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RCGC_CLASS_H */
