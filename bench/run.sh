@@ -15,7 +15,7 @@
 # BENCH_PROGRAMS below.  The JSON is written from every RESULT line at the end.
 #
 # Environment knobs:
-#   BENCH_PROGRAMS      programs to run (default: "alloc")
+#   BENCH_PROGRAMS      programs to run (default: "alloc types")
 #   ALLOC_IMPLS         implementations (default: "rcgc rcgc0 glibc mimalloc jemalloc";
 #                       rcgc0 is rcgc with purge delay 0: memory back at once)
 #   ALLOC_WORKLOADS     alloc_bench workloads, each run in its own process
@@ -44,7 +44,7 @@ LOG="$OUT/bench.log"
 
 CC=${CC:-gcc}
 BENCH_CFLAGS=${BENCH_CFLAGS:--O2}
-BENCH_PROGRAMS=${BENCH_PROGRAMS:-alloc}
+BENCH_PROGRAMS=${BENCH_PROGRAMS:-alloc types}
 ALLOC_IMPLS=${ALLOC_IMPLS:-rcgc rcgc0 glibc mimalloc jemalloc}
 ALLOC_WORKLOADS=${ALLOC_WORKLOADS:-burst churn bintree rss rss_trim90 rss_clustered rss_clustered_trim90}
 ALLOC_REPEAT=${ALLOC_REPEAT:-3}
@@ -323,6 +323,60 @@ write_json() {
                    (n++ ? "," : ""), q($1), q($2), q($3), $4
         }
         END { printf "%s]\n", (n ? "\n" : "") }' "$RESULTS_TXT" >"$RESULTS_JSON"
+}
+
+# ---------------------------------------------------------------------------
+# Program "types": bench/types_bench.c and bench/types_cpython.py (issue 3)
+# ---------------------------------------------------------------------------
+TYPES_PY=""
+
+bench_types_run() {
+    local lib bin="$OUT/types_bench"
+    say "== types: object sizes, bytes per instance, growth sequences"
+    if ! lib=$(find_librcgc); then
+        note "no librcgc.a under $BUILD_DIR"
+        FAILED=1
+        return
+    fi
+    # shellcheck disable=SC2086
+    if ! $CC $BENCH_CFLAGS -DRC_STATIC -I"$ROOT/include" -o "$bin" \
+            "$ROOT/bench/types_bench.c" "$lib" -lpthread -lm >>"$LOG" 2>&1; then
+        note "building types_bench failed (see $LOG)"
+        FAILED=1
+        return
+    fi
+    run_prog "types_bench" "$bin" || FAILED=1
+    if command -v python3 >/dev/null 2>&1; then
+        TYPES_PY=$(python3 -c 'import sys; print("cpython%d.%d" % sys.version_info[:2])')
+        run_prog "types_cpython.py" python3 "$ROOT/bench/types_cpython.py"
+    else
+        note "python3 not found: the CPython column of the types tables is empty"
+    fi
+}
+
+bench_types_report() {
+    local py=${TYPES_PY:-cpython} m r c
+    say ""
+    say "== types: results (issue 3)"
+    say "sizeof (rc_sizeof vs sys.getsizeof, bytes)"
+    printf '  %-28s %8s %10s\n' object rcgc "$py"
+    for m in $(awk '$1 == "types" && $2 == "rcgc" && $3 ~ /^sizeof_/ { print $3 }' "$RESULTS_TXT"); do
+        r=$(value types rcgc "$m"); c=$(value types "$py" "$m")
+        printf '  %-28s %8s %10s\n' "${m#sizeof_}" "$r" "${c:--}"
+    done
+    say "bytes per instance, 1M instances with two attributes (rcgc: allocator statistics; CPython: tracemalloc)"
+    printf '  %-28s %8s %10s\n' class rcgc "$py"
+    for m in per_instance_dict per_instance_slots per_instance_slots_weakref; do
+        r=$(value types rcgc "$m"); c=$(value types "$py" "$m")
+        printf '  %-28s %8.1f %10s\n' "${m#per_instance_}" "$r" "${c:--}"
+    done
+    r=$(value types rcgc per_instance_dict); c=$(value types rcgc per_instance_slots)
+    awk -v d="$r" -v s="$c" 'BEGIN { if (d > 0) printf "  slots-backed is %.1f%% smaller than dict-backed (target: at least 40%%)\n", 100 * (1 - s / d) }'
+    say "growth: list capacity after appends, dict index slots at n items"
+    for m in $(awk '$1 == "types" && $2 == "rcgc" && ($3 ~ /^list_capacity_/ || $3 ~ /^dict_slots_at_/) { print $3 }' "$RESULTS_TXT"); do
+        r=$(value types rcgc "$m"); c=$(value types "$py" "$m")
+        printf '  %-28s %8s %10s%s\n' "$m" "$r" "${c:--}" "$([ -n "$c" ] && [ "$r" != "$c" ] && echo '  DIFFERS')"
+    done
 }
 
 # ---------------------------------------------------------------------------

@@ -237,8 +237,44 @@ static void test_sizes_match_cpython(void) {
     rc_decref(f);
 }
 
+/* Python's truth values for every built-in type. */
+static void test_truth(void) {
+    CHECK_EQ(rc_is_true(rc_None), 0);
+    CHECK_EQ(rc_is_true(rc_False), 0);
+    CHECK_EQ(rc_is_true(rc_True), 1);
+    CHECK_EQ(rc_is_true(rc_int_from(0)), 0);
+    CHECK_EQ(rc_is_true(rc_int_from(-1)), 1);
+    rc_object *f0 = rc_float_from(0.0), *f1 = rc_float_from(0.5);
+    CHECK_EQ(rc_is_true(f0), 0);
+    CHECK_EQ(rc_is_true(f1), 1);
+    CHECK_EQ(rc_is_true(rc_str_from("")), 0);
+    CHECK_EQ(rc_is_true(rc_str_from("x")), 1);
+    rc_object *b0 = rc_bytes_from("", 0), *b1 = rc_bytes_from("ab", 2);
+    CHECK_EQ(rc_is_true(b0), 0);
+    CHECK_EQ(rc_is_true(b1), 1);
+    rc_object *v0 = rc_bytes_view(b1, 1, 0), *v1 = rc_bytes_view(b1, 0, 1);
+    CHECK_EQ(rc_is_true(v0), 0);
+    CHECK_EQ(rc_is_true(v1), 1);
+    rc_object *t0 = rc_tuple_new(0), *l0 = rc_list_new(0), *d0 = rc_dict_new(), *s0 = rc_set_new();
+    CHECK_EQ(rc_is_true(t0), 0);
+    CHECK_EQ(rc_is_true(l0), 0);
+    CHECK_EQ(rc_is_true(d0), 0);
+    CHECK_EQ(rc_is_true(s0), 0);
+    rc_list_append(l0, rc_None);
+    rc_dict_set(d0, rc_None, rc_None);
+    rc_set_add(s0, rc_None);
+    CHECK_EQ(rc_is_true(l0), 1);
+    CHECK_EQ(rc_is_true(d0), 1);
+    CHECK_EQ(rc_is_true(s0), 1);
+    CHECK_EQ(rc_is_true(NULL), -1);
+    rc_object *objs[] = {f0, f1, b0, b1, v0, v1, t0, l0, d0, s0};
+    for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++)
+        rc_decref(objs[i]);
+}
+
 int main(void) {
     RUN(test_none_and_bool);
+    RUN(test_truth);
     RUN(test_small_int_cache);
     RUN(test_int_arithmetic);
     RUN(test_float);

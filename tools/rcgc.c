@@ -12,6 +12,7 @@ static const struct {
     int (*run)(void);
 } chapters[] = {
     {"refcount", tour_refcount},
+    {"objects", tour_objects},
 };
 
 static int usage(FILE *f) {

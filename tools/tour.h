@@ -2,4 +2,5 @@
 #ifndef RCGC_TOUR_H
 #define RCGC_TOUR_H
 int tour_refcount(void);
+int tour_objects(void);
 #endif

@@ -145,7 +145,8 @@ RC_API int rc_str_is_interned(const void *op);
  * ================================================================== */
 
 /* A new immutable bytes object holding a copy of n bytes (b"" is an
- * immortal singleton).  NULL with RC_ERR_NOMEM / RC_ERR_INVALID. */
+ * immortal singleton).  NULL with RC_ERR_NOMEM, RC_ERR_OVERFLOW (too long)
+ * or RC_ERR_INVALID (data NULL with n > 0). */
 RC_API rc_object *rc_bytes_from(const void *data, size_t n);
 /* Borrowed pointer to the data of bytes OR of a bytes view, and its
  * length; NULL / -1 with RC_ERR_TYPE. */
@@ -154,7 +155,7 @@ RC_API intptr_t rc_bytes_len(const void *op);
 /* A view of op[start:start+len] that shares op's memory and keeps op alive
  * (memoryview slicing).  op may be bytes or a view (a view of a view refers
  * to the original bytes).  NULL with RC_ERR_INDEX if out of range,
- * RC_ERR_TYPE if op is not bytes. */
+ * RC_ERR_TYPE if op is neither bytes nor a view. */
 RC_API rc_object *rc_bytes_view(void *op, intptr_t start, intptr_t len);
 
 /* ====================================================================
@@ -163,14 +164,18 @@ RC_API rc_object *rc_bytes_view(void *op, intptr_t start, intptr_t len);
 
 /* A new tuple of n items, all NULL until set with rc_tuple_set_item (the
  * empty tuple is an immortal singleton).  Tuples of 1..20 items come from
- * per-length free lists.  NULL with RC_ERR_VALUE (n < 0) or RC_ERR_NOMEM. */
+ * per-length free lists.  NULL with RC_ERR_VALUE (n < 0) or RC_ERR_NOMEM
+ * (including an impossibly large n). */
 RC_API rc_object *rc_tuple_new(intptr_t n);
 /* A new tuple holding the n objects given (each gains a reference). */
 RC_API rc_object *rc_tuple_pack(intptr_t n, ...);
-/* Store item at i, STEALING the caller's reference; only for filling a
- * tuple just made by rc_tuple_new.  -1 with RC_ERR_INDEX / RC_ERR_TYPE. */
+/* Store item at i (negative i counts from the end), STEALING the caller's
+ * reference - even when it fails, as PyTuple_SetItem does; only for filling
+ * a tuple just made by rc_tuple_new.  -1 with RC_ERR_INDEX / RC_ERR_TYPE /
+ * RC_ERR_INVALID (NULL item). */
 RC_API int rc_tuple_set_item(void *t, intptr_t i, void *item);
-/* Borrowed item i; NULL with RC_ERR_INDEX / RC_ERR_TYPE. */
+/* Borrowed item i (negative i counts from the end); NULL with RC_ERR_INDEX,
+ * RC_ERR_TYPE, or RC_ERR_VALUE for a slot not yet set. */
 RC_API rc_object *rc_tuple_get(const void *t, intptr_t i);
 /* Number of items; -1 with RC_ERR_TYPE. */
 RC_API intptr_t rc_tuple_size(const void *t);
@@ -178,9 +183,13 @@ RC_API intptr_t rc_tuple_size(const void *t);
 /* ====================================================================
  * list (CPython's over-allocation: capacities 0, 4, 8, 16, 24, 32, 40, 52 ...)
  * ================================================================== */
-RC_API rc_object *rc_list_new(intptr_t n);          /* n None items; n >= 0 */
+/* Every list function: RC_ERR_TYPE if l is not a list, RC_ERR_INVALID for a
+ * NULL item.  Index errors say "list index out of range" (get), "list
+ * assignment index out of range" (set, delete), "pop from empty list" and
+ * "pop index out of range" (pop). */
+RC_API rc_object *rc_list_new(intptr_t n);          /* n None items; RC_ERR_VALUE if n < 0 */
 RC_API intptr_t rc_list_size(const void *l);
-RC_API intptr_t rc_list_capacity(const void *l);    /* allocated slots */
+RC_API intptr_t rc_list_capacity(const void *l);    /* allocated slots (0 while sorting) */
 RC_API rc_object *rc_list_get(const void *l, intptr_t i);   /* borrowed; i < 0 counts from the end */
 RC_API int rc_list_set(void *l, intptr_t i, void *item);
 RC_API int rc_list_append(void *l, void *item);
@@ -189,7 +198,8 @@ RC_API rc_object *rc_list_pop(void *l, intptr_t i);         /* new reference; RC
 RC_API int rc_list_delete(void *l, intptr_t i);
 /* l[lo:hi] as a new list (Python's clamping of lo and hi). */
 RC_API rc_object *rc_list_slice(const void *l, intptr_t lo, intptr_t hi);
-/* Append every item of a list or tuple (l.extend(other); other may be l). */
+/* Append every item of a list or tuple (l.extend(other); other may be l);
+ * RC_ERR_VALUE for a tuple with unset slots. */
 RC_API int rc_list_extend(void *l, const void *other);
 /* Stable sort.  cmp returns <0, 0, >0, or sets an error and returns
  * RC_SORT_ERROR to stop (the list is then left in some permutation of its
@@ -204,10 +214,13 @@ RC_API int rc_list_clear(void *l);
  * ================================================================== */
 RC_API rc_object *rc_dict_new(void);
 RC_API intptr_t rc_dict_size(const void *d);
-/* d[key] = value.  -1 with RC_ERR_TYPE for an unhashable key. */
+/* d[key] = value (both gain a reference).  -1 with RC_ERR_TYPE for an
+ * unhashable key ("unhashable type: 'list'"), RC_ERR_INVALID for NULL.
+ * rc_dict_set_str makes a str key and does not intern it. */
 RC_API int rc_dict_set(void *d, void *key, void *value);
 RC_API int rc_dict_set_str(void *d, const char *key, void *value);
-/* Borrowed d[key]; NULL with RC_ERR_KEY if missing, RC_ERR_TYPE if unhashable. */
+/* Borrowed d[key]; NULL with RC_ERR_KEY (message: repr(key)) if missing,
+ * RC_ERR_TYPE if unhashable. */
 RC_API rc_object *rc_dict_get(const void *d, const void *key);
 RC_API rc_object *rc_dict_get_str(const void *d, const char *key);
 /* 1 / 0, or -1 with an error. */
@@ -217,13 +230,15 @@ RC_API int rc_dict_delete(void *d, const void *key);
 /* d.pop(key) (new reference; NULL with RC_ERR_KEY if missing). */
 RC_API rc_object *rc_dict_pop(void *d, const void *key);
 /* d.popitem(): the last inserted pair, stored as new references in *key and
- * *value; -1 with RC_ERR_KEY when empty. */
+ * *value; -1 with RC_ERR_KEY "popitem(): dictionary is empty". */
 RC_API int rc_dict_popitem(void *d, rc_object **key, rc_object **value);
 RC_API int rc_dict_clear(void *d);
-/* Iteration: start with *pos = 0.  Returns 1 and stores BORROWED key and
- * value (either pointer may be NULL), 0 at the end, or -1 with
- * RC_ERR_RUNTIME if the dict changed size since the iteration began
- * ("dictionary changed size during iteration"; *pos carries the size). */
+/* Iteration: call rc_dict_iter_init, then rc_dict_next until it returns 0.
+ * Each call returns 1 and stores BORROWED key and value (either pointer may
+ * be NULL), 0 at the end, or -1 with RC_ERR_RUNTIME if the dict changed
+ * size ("dictionary changed size during iteration") or had keys removed and
+ * others added ("dictionary keys changed during iteration").  Replacing
+ * values while iterating is allowed. */
 typedef struct rc_dict_iter { intptr_t index; intptr_t size_at_start; uint64_t version; } rc_dict_iter;
 RC_API void rc_dict_iter_init(const void *d, rc_dict_iter *it);
 RC_API int rc_dict_next(const void *d, rc_dict_iter *it, rc_object **key, rc_object **value);
@@ -240,13 +255,14 @@ RC_API intptr_t rc_dict_table_size(const void *d);
  * ================================================================== */
 RC_API rc_object *rc_set_new(void);
 RC_API intptr_t rc_set_size(const void *s);
+/* Adding a key equal to one already present keeps the existing object. */
 RC_API int rc_set_add(void *s, void *key);           /* -1 with RC_ERR_TYPE if unhashable */
 RC_API int rc_set_discard(void *s, const void *key); /* 1 removed, 0 absent, -1 error */
 RC_API int rc_set_contains(const void *s, const void *key);
 typedef struct rc_set_iter { intptr_t index; intptr_t size_at_start; } rc_set_iter;
 RC_API void rc_set_iter_init(const void *s, rc_set_iter *it);
-/* 1 with a BORROWED key, 0 at the end, -1 with RC_ERR_RUNTIME if the set
- * changed size during iteration. */
+/* 1 with a BORROWED key, 0 at the end, -1 with RC_ERR_RUNTIME "Set changed
+ * size during iteration". */
 RC_API int rc_set_next(const void *s, rc_set_iter *it, rc_object **key);
 
 #ifdef __cplusplus

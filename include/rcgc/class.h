@@ -42,9 +42,12 @@ RC_API void rc_class_options_init(rc_class_options *opts);
 /* The type of class objects. */
 RC_API extern const rc_type rc_class_type;
 
-/* A new class (new reference).  opts NULL = defaults.  NULL with
- * RC_ERR_VALUE (empty name, duplicate or invalid slot names, slots with
- * RC_CLASS_DICT), RC_ERR_INVALID (name NULL), RC_ERR_NOMEM. */
+/* A new class (new reference).  opts NULL = defaults.  Classes themselves
+ * support weak references.  RC_CLASS_SLOTS with nslots == 0 is allowed
+ * (`__slots__ = ()`).  NULL with RC_ERR_VALUE (empty name; an unknown kind;
+ * slot names that are empty, duplicated, not identifiers, not UTF-8, or
+ * '__dict__' / '__weakref__'; slots given with RC_CLASS_DICT),
+ * RC_ERR_INVALID (name NULL), RC_ERR_NOMEM. */
 RC_API rc_object *rc_class_new(const char *name, const rc_class_options *opts);
 
 /* The class's name (borrowed C string), or NULL with RC_ERR_TYPE. */
@@ -56,7 +59,10 @@ RC_API rc_object *rc_new_instance(void *cls);
 
 /* obj.name = value (value gains a reference).  -1 with RC_ERR_ATTRIBUTE when
  * a slots class has no such slot ("'Node' object has no attribute 'x'"),
- * RC_ERR_TYPE when obj is not an instance, RC_ERR_NOMEM. */
+ * RC_ERR_TYPE when obj is not an instance, RC_ERR_INVALID for a NULL obj,
+ * name or value (use rc_delattr to remove), RC_ERR_VALUE for a name that is
+ * not UTF-8, RC_ERR_OVERFLOW past 2^29 attributes, RC_ERR_NOMEM.  The
+ * getters below also give RC_ERR_INVALID for a NULL obj or name. */
 RC_API int rc_setattr(void *obj, const char *name, void *value);
 /* obj.name as a NEW reference; NULL with RC_ERR_ATTRIBUTE if unset. */
 RC_API rc_object *rc_getattr(const void *obj, const char *name);

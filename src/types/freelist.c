@@ -76,7 +76,10 @@ static void drain(rc_heap *h, rc_object **head, int *count) {
     while (*head) {
         rc_object *op = *head;
         *head = LINK(op);
-        void *mem = (op->type->flags & RC_TYPE_GC) ? (void *)RCI_AS_LINK(op) : (void *)op;
+        int gc = (op->type->flags & RC_TYPE_GC) != 0;
+        void *mem = gc ? (void *)RCI_AS_LINK(op) : (void *)op;
+        if (gc && h->gen[0].count > 0)   /* dealloc skipped it when it kept op */
+            h->gen[0].count--;
         rci_block_free(h, mem, RCI_API_OBJ, op);
     }
     *count = 0;

@@ -65,7 +65,7 @@ intptr_t rc_sizeof(const void *op) {
     intptr_t size = (intptr_t)t->basic_size;
     if (t->flags & RC_TYPE_VAR)
         size += ((const rc_varobject *)o)->size * (intptr_t)t->item_size;
-    if ((t->flags & RC_TYPE_GC) && !rc_is_immortal(o))
+    if (t->flags & RC_TYPE_GC)   /* static GC objects are laid out with one too */
         size += (intptr_t)sizeof(rci_gc_link);
     if (t->extra_size)
         size += t->extra_size(o);

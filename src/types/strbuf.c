@@ -103,6 +103,9 @@ rc_object *rci_sb_finish(rci_sb *sb) {
 }
 
 int rci_repr_enter(const void *op) {
+    if (!rci_current_heap)
+        return rc_error_set(RC_ERR_STATE, "repr of a container needs a heap bound to "
+                            "this thread");
     rci_types_state *st = RCI_TYPES(rci_current_heap);
     for (int i = 0; i < st->repr_depth; i++)
         if (st->repr_stack[i] == op)
@@ -115,6 +118,8 @@ int rci_repr_enter(const void *op) {
 }
 
 void rci_repr_leave(const void *op) {
+    if (!rci_current_heap)
+        return;
     rci_types_state *st = RCI_TYPES(rci_current_heap);
     if (st->repr_depth > 0 && st->repr_stack[st->repr_depth - 1] == op)
         st->repr_depth--;

@@ -66,6 +66,15 @@ RCI_FUNC int rci_freelist_push(rc_heap *h, rc_object *op);
 /* Drop every free-list entry (full collections, rc_heap_clear_caches). */
 RCI_FUNC void rci_freelist_clear(rc_heap *h);
 
+/* Collector support: untrack t if no item may be tracked (every
+ * collection, reference 2.3 step 5); returns 1 if it untracked t.
+ * (types/tuple.c) */
+RCI_FUNC int rci_tuple_maybe_untrack(rc_object *t);
+
+/* Collector support for full collections: untrack a tracked dict when no
+ * key or value may be tracked; returns 1 if it untracked it. (types/dict.c) */
+RCI_FUNC int rci_dict_maybe_untrack(rc_object *op);
+
 /* The intern table (types/str.c). */
 RCI_FUNC void rci_intern_clear(rc_heap *h);
 
