@@ -5,17 +5,8 @@
  * with sizes compared against CPython 3.11's sys.getsizeof where the
  * layouts correspond.
  */
-#include "check.h"
+#include "support.h"
 #include <math.h>
-
-static int repr_is(const void *op, const char *want) {
-    rc_object *r = rc_repr(op);
-    int ok = r && !strcmp(rc_str_utf8(r), want);
-    if (!ok)
-        fprintf(stderr, "    repr: got %s, want %s\n", r ? rc_str_utf8(r) : "(error)", want);
-    rc_xdecref(r);
-    return ok;
-}
 
 static void test_none_and_bool(void) {
     CHECK(rc_is_immortal(rc_None));

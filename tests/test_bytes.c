@@ -4,26 +4,7 @@
  * slicing: shared memory, the base kept alive, views of views, range
  * errors, hash and equality by content, traverse).
  */
-#include "check.h"
-
-static int error_is(rc_errcode code, const char *msg) {
-    int ok = rc_error_code() == code && (!msg || strstr(rc_error_message(), msg));
-    if (!ok)
-        fprintf(stderr, "    error: got %s \"%s\", want %s \"%s\"\n",
-                rc_error_name(rc_error_code()), rc_error_message(), rc_error_name(code),
-                msg ? msg : "");
-    rc_error_clear();
-    return ok;
-}
-
-static int repr_is(const void *op, const char *want) {
-    rc_object *r = rc_repr(op);
-    int ok = r && !strcmp(rc_str_utf8(r), want);
-    if (!ok)
-        fprintf(stderr, "    repr: got %s, want %s\n", r ? rc_str_utf8(r) : "(error)", want);
-    rc_xdecref(r);
-    return ok;
-}
+#include "support.h"
 
 static void test_bytes_basics(void) {
     rc_object *b = rc_bytes_from("hello", 5);

@@ -6,17 +6,7 @@
  * finalizer hooks, out-of-memory paths, and the memory figure: bytes per
  * instance for 1M two-attribute instances, dict-backed versus slots-backed.
  */
-#include "check.h"
-
-static int error_is(rc_errcode code, const char *msg) {
-    int ok = rc_error_code() == code && (!msg || strstr(rc_error_message(), msg));
-    if (!ok)
-        fprintf(stderr, "    error: got %s \"%s\", want %s \"%s\"\n",
-                rc_error_name(rc_error_code()), rc_error_message(), rc_error_name(code),
-                msg ? msg : "");
-    rc_error_clear();
-    return ok;
-}
+#include "support.h"
 
 static int repr_has(const void *op, const char *want) {
     rc_object *r = rc_repr(op);

@@ -3,7 +3,7 @@
  * and binding, and the 1000 create/use/destroy cycles that must not grow
  * the process.
  */
-#include "check.h"
+#include "support.h"
 #include <malloc.h>
 
 static void test_version(void) {
@@ -138,17 +138,6 @@ static void test_heaps_are_separate(void) {
     CHECK_EQ(rc_heap_enter(mine), 0);
     CHECK_EQ(rc_heap_destroy(other), 0);
     CHECK_EQ(rc_heap_destroy(NULL), 0);
-}
-
-static long rss_kib(void) {
-    long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f)
-        return 0;
-    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-        resident = 0;
-    fclose(f);
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 typedef struct Pair {

@@ -5,7 +5,7 @@
  * python3, the tracking rules of reference 5.4, iteration with the mutation
  * check, traverse, repr, out-of-memory paths, and 100000-key stress.
  */
-#include "check.h"
+#include "support.h"
 #include <stdarg.h>
 #include <stdint.h>
 
@@ -14,23 +14,6 @@
 int rci_dict_maybe_untrack(rc_object *op);
 
 /* ------------------------------------------------------------ helpers */
-
-static int repr_is(const void *op, const char *want) {
-    rc_object *r = rc_repr(op);
-    int ok = r && !strcmp(rc_str_utf8(r), want);
-    if (!ok)
-        fprintf(stderr, "    repr: got %s, want %s\n", r ? rc_str_utf8(r) : rc_error_message(),
-                want);
-    rc_xdecref(r);
-    return ok;
-}
-
-static int64_t ival(const rc_object *o) {
-    int64_t v = INT64_MIN;
-    if (!o || rc_int_as_i64(o, &v) < 0)
-        return INT64_MIN;
-    return v;
-}
 
 /* d[k] = v for ints */
 static int seti(rc_object *d, int64_t k, int64_t v) {

@@ -7,27 +7,11 @@
  * values), the stable sort and its errors, deep nesting, and out-of-memory
  * paths.
  */
-#include "check.h"
+#include "support.h"
 #include <stdint.h>
 
 /* internal (hidden, but linkable from the static test library) */
 int rci_tuple_maybe_untrack(rc_object *t);
-
-static int repr_is(const void *op, const char *want) {
-    rc_object *r = rc_repr(op);
-    int ok = r && !strcmp(rc_str_utf8(r), want);
-    if (!ok)
-        fprintf(stderr, "    repr: got %s, want %s\n", r ? rc_str_utf8(r) : rc_error_message(),
-                want);
-    rc_xdecref(r);
-    return ok;
-}
-
-static int64_t ival(const void *op) {
-    int64_t v = INT64_MIN;
-    rc_int_as_i64(op, &v);
-    return v;
-}
 
 static int err_is(rc_errcode code, const char *msg) {
     int ok = rc_error_code() == code && (!msg || strstr(rc_error_message(), msg));

@@ -4,7 +4,7 @@
  * arenas and empty pools to the OS (checked against the real RSS), the
  * purge delay, and the same workload in all three modes.
  */
-#include "check.h"
+#include "support.h"
 #include <stdint.h>
 #include <time.h>
 
@@ -14,17 +14,6 @@ static rc_memstats stats(void) {
     rc_memstats s;
     rc_mem_stats(NULL, &s);
     return s;
-}
-
-static long rss_kib(void) {
-    long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f)
-        return 0;
-    if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-        resident = 0;
-    fclose(f);
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 static rc_config cfg_delay(int ms) {
