@@ -13,16 +13,6 @@
 /* internal (hidden, but linkable from the static test library) */
 int rci_tuple_maybe_untrack(rc_object *t);
 
-static int err_is(rc_errcode code, const char *msg) {
-    int ok = rc_error_code() == code && (!msg || strstr(rc_error_message(), msg));
-    if (!ok)
-        fprintf(stderr, "    error: got %s \"%s\", want %s \"%s\"\n",
-                rc_error_name(rc_error_code()), rc_error_message(), rc_error_name(code),
-                msg ? msg : "");
-    rc_error_clear();
-    return ok;
-}
-
 /* A list of the given ints (new reference). */
 static rc_object *int_list(int n, const int64_t *v) {
     rc_object *l = rc_list_new(0);
@@ -55,9 +45,9 @@ static void test_tuple_basics(void) {
     CHECK(rc_tuple_get(t, -1) == rc_None);
     CHECK(rc_tuple_get(t, -3) == rc_int_from(1));
     CHECK(rc_tuple_get(t, 3) == NULL);
-    CHECK(err_is(RC_ERR_INDEX, "tuple index out of range"));
+    CHECK(error_is(RC_ERR_INDEX, "tuple index out of range"));
     CHECK(rc_tuple_get(t, -4) == NULL);
-    CHECK(err_is(RC_ERR_INDEX, "out of range"));
+    CHECK(error_is(RC_ERR_INDEX, "out of range"));
     CHECK(rc_gc_is_tracked(t));
     rc_decref(t);
     CHECK_EQ(rc_refcount(big), 1);
@@ -66,40 +56,40 @@ static void test_tuple_basics(void) {
     rc_object *u = rc_tuple_new(2);
     CHECK(u && rc_tuple_size(u) == 2);
     CHECK(rc_tuple_get(u, 0) == NULL);   /* not set yet */
-    CHECK(err_is(RC_ERR_VALUE, "not been set"));
+    CHECK(error_is(RC_ERR_VALUE, "not been set"));
     CHECK_EQ(rc_tuple_set_item(u, 0, rc_newref(big)), 0);
     CHECK_EQ(rc_refcount(big), 2);
     CHECK_EQ(rc_tuple_set_item(u, 1, rc_str_from("x")), 0);
     CHECK(repr_is(u, "(1000, 'x')"));
     /* on failure the reference is still consumed (PyTuple_SetItem) */
     CHECK_EQ(rc_tuple_set_item(u, 2, rc_newref(big)), -1);
-    CHECK(err_is(RC_ERR_INDEX, NULL));
+    CHECK(error_is(RC_ERR_INDEX, NULL));
     CHECK_EQ(rc_refcount(big), 2);
     rc_object *l = rc_list_new(0);
     CHECK_EQ(rc_tuple_set_item(l, 0, rc_newref(big)), -1);
-    CHECK(err_is(RC_ERR_TYPE, "expected tuple, got 'list'"));
+    CHECK(error_is(RC_ERR_TYPE, "expected tuple, got 'list'"));
     CHECK_EQ(rc_refcount(big), 2);
     rc_decref(u);
     CHECK_EQ(rc_refcount(big), 1);
 
     /* errors */
     CHECK(rc_tuple_new(-1) == NULL);
-    CHECK(err_is(RC_ERR_VALUE, NULL));
+    CHECK(error_is(RC_ERR_VALUE, NULL));
     CHECK(rc_tuple_new(INTPTR_MAX) == NULL);
-    CHECK(err_is(RC_ERR_NOMEM, NULL));
+    CHECK(error_is(RC_ERR_NOMEM, NULL));
     CHECK(rc_tuple_new(INTPTR_MAX / 8) == NULL);
-    CHECK(err_is(RC_ERR_NOMEM, NULL));
+    CHECK(error_is(RC_ERR_NOMEM, NULL));
     CHECK(rc_tuple_pack(-2) == NULL);
-    CHECK(err_is(RC_ERR_VALUE, NULL));
+    CHECK(error_is(RC_ERR_VALUE, NULL));
     CHECK(rc_tuple_pack(3, big, (rc_object *)NULL, big) == NULL);
-    CHECK(err_is(RC_ERR_INVALID, "item 1 is NULL"));
+    CHECK(error_is(RC_ERR_INVALID, "item 1 is NULL"));
     CHECK_EQ(rc_refcount(big), 1);
     CHECK_EQ(rc_tuple_size(l), -1);
-    CHECK(err_is(RC_ERR_TYPE, "rc_tuple_size: expected tuple, got 'list'"));
+    CHECK(error_is(RC_ERR_TYPE, "rc_tuple_size: expected tuple, got 'list'"));
     CHECK_EQ(rc_tuple_size(NULL), -1);
-    CHECK(err_is(RC_ERR_TYPE, NULL));
+    CHECK(error_is(RC_ERR_TYPE, NULL));
     CHECK(rc_tuple_get(big, 0) == NULL);
-    CHECK(err_is(RC_ERR_TYPE, "got 'int'"));
+    CHECK(error_is(RC_ERR_TYPE, "got 'int'"));
 
     /* a large tuple (beyond the free lists) */
     rc_object *w = rc_tuple_new(1000);
@@ -150,7 +140,7 @@ static void test_tuple_repr_hash_eq(void) {
     rc_object *l = rc_list_new(0);
     rc_object *tl = rc_tuple_pack(2, rc_int_from(1), l);
     CHECK_EQ(rc_hash(tl), -1);
-    CHECK(err_is(RC_ERR_TYPE, "unhashable type: 'list'"));
+    CHECK(error_is(RC_ERR_TYPE, "unhashable type: 'list'"));
     CHECK(repr_is(tl, "(1, [])"));
     /* a tuple that contains itself through a list */
     rc_list_append(l, tl);
@@ -279,9 +269,9 @@ static void test_list_basics(void) {
     CHECK_EQ(ival(rc_list_get(l, -1)), 4);
     CHECK_EQ(ival(rc_list_get(l, -5)), 0);
     CHECK(rc_list_get(l, 5) == NULL);
-    CHECK(err_is(RC_ERR_INDEX, "list index out of range"));
+    CHECK(error_is(RC_ERR_INDEX, "list index out of range"));
     CHECK(rc_list_get(l, -6) == NULL);
-    CHECK(err_is(RC_ERR_INDEX, "list index out of range"));
+    CHECK(error_is(RC_ERR_INDEX, "list index out of range"));
 
     /* set */
     CHECK_EQ(rc_list_set(l, -2, big), 0);
@@ -290,9 +280,9 @@ static void test_list_basics(void) {
     CHECK_EQ(rc_list_set(l, 3, rc_None), 0);
     CHECK_EQ(rc_refcount(big), 1);
     CHECK_EQ(rc_list_set(l, 5, big), -1);
-    CHECK(err_is(RC_ERR_INDEX, "list assignment index out of range"));
+    CHECK(error_is(RC_ERR_INDEX, "list assignment index out of range"));
     CHECK_EQ(rc_list_set(l, 0, NULL), -1);
-    CHECK(err_is(RC_ERR_INVALID, NULL));
+    CHECK(error_is(RC_ERR_INVALID, NULL));
 
     /* insert clamps like list.insert */
     CHECK_EQ(rc_list_insert(l, -100, rc_int_from(10)), 0);   /* at 0 */
@@ -302,7 +292,7 @@ static void test_list_basics(void) {
     CHECK(repr_is(l, "[10, 0, 5000, 1, 2, None, 4, 12, 11]"));
     CHECK_EQ(rc_refcount(big), 2);
     CHECK_EQ(rc_list_insert(l, 0, NULL), -1);
-    CHECK(err_is(RC_ERR_INVALID, NULL));
+    CHECK(error_is(RC_ERR_INVALID, NULL));
 
     /* pop: -1 is the last; the reference goes to the caller */
     rc_object *p = rc_list_pop(l, -1);
@@ -312,9 +302,9 @@ static void test_list_basics(void) {
     CHECK_EQ(rc_refcount(big), 2);
     rc_decref(p);
     CHECK(rc_list_pop(l, 7) == NULL);
-    CHECK(err_is(RC_ERR_INDEX, "pop index out of range"));
+    CHECK(error_is(RC_ERR_INDEX, "pop index out of range"));
     CHECK(rc_list_pop(l, -8) == NULL);
-    CHECK(err_is(RC_ERR_INDEX, "pop index out of range"));
+    CHECK(error_is(RC_ERR_INDEX, "pop index out of range"));
     CHECK(repr_is(l, "[10, 0, 1, 2, None, 4, 12]"));
 
     /* delete */
@@ -323,15 +313,15 @@ static void test_list_basics(void) {
     CHECK_EQ(rc_list_delete(l, 3), 0);
     CHECK(repr_is(l, "[0, 1, 2, 4]"));
     CHECK_EQ(rc_list_delete(l, 4), -1);
-    CHECK(err_is(RC_ERR_INDEX, "list assignment index out of range"));
+    CHECK(error_is(RC_ERR_INDEX, "list assignment index out of range"));
     CHECK_EQ(rc_list_delete(l, -5), -1);
-    CHECK(err_is(RC_ERR_INDEX, NULL));
+    CHECK(error_is(RC_ERR_INDEX, NULL));
 
     /* pop until empty */
     for (int i = 0; i < 4; i++)
         rc_decref(rc_list_pop(l, 0));
     CHECK(rc_list_pop(l, -1) == NULL);
-    CHECK(err_is(RC_ERR_INDEX, "pop from empty list"));
+    CHECK(error_is(RC_ERR_INDEX, "pop from empty list"));
     CHECK(repr_is(l, "[]"));
     CHECK_EQ(rc_list_capacity(l), 0);
 
@@ -348,35 +338,35 @@ static void test_list_basics(void) {
     /* type errors on every function */
     rc_object *t = rc_tuple_new(0);
     CHECK_EQ(rc_list_size(t), -1);
-    CHECK(err_is(RC_ERR_TYPE, "rc_list_size: expected list, got 'tuple'"));
+    CHECK(error_is(RC_ERR_TYPE, "rc_list_size: expected list, got 'tuple'"));
     CHECK_EQ(rc_list_capacity(big), -1);
-    CHECK(err_is(RC_ERR_TYPE, NULL));
+    CHECK(error_is(RC_ERR_TYPE, NULL));
     CHECK(rc_list_get(big, 0) == NULL);
-    CHECK(err_is(RC_ERR_TYPE, NULL));
+    CHECK(error_is(RC_ERR_TYPE, NULL));
     CHECK_EQ(rc_list_set(big, 0, big), -1);
-    CHECK(err_is(RC_ERR_TYPE, NULL));
+    CHECK(error_is(RC_ERR_TYPE, NULL));
     CHECK_EQ(rc_list_append(NULL, big), -1);
-    CHECK(err_is(RC_ERR_TYPE, "got 'NULL'"));
+    CHECK(error_is(RC_ERR_TYPE, "got 'NULL'"));
     CHECK_EQ(rc_list_append(l, NULL), -1);
-    CHECK(err_is(RC_ERR_INVALID, NULL));
+    CHECK(error_is(RC_ERR_INVALID, NULL));
     CHECK_EQ(rc_list_insert(t, 0, big), -1);
-    CHECK(err_is(RC_ERR_TYPE, NULL));
+    CHECK(error_is(RC_ERR_TYPE, NULL));
     CHECK(rc_list_pop(t, 0) == NULL);
-    CHECK(err_is(RC_ERR_TYPE, NULL));
+    CHECK(error_is(RC_ERR_TYPE, NULL));
     CHECK_EQ(rc_list_delete(t, 0), -1);
-    CHECK(err_is(RC_ERR_TYPE, NULL));
+    CHECK(error_is(RC_ERR_TYPE, NULL));
     CHECK(rc_list_slice(t, 0, 1) == NULL);
-    CHECK(err_is(RC_ERR_TYPE, NULL));
+    CHECK(error_is(RC_ERR_TYPE, NULL));
     CHECK_EQ(rc_list_extend(t, l), -1);
-    CHECK(err_is(RC_ERR_TYPE, NULL));
+    CHECK(error_is(RC_ERR_TYPE, NULL));
     CHECK_EQ(rc_list_sort(t, NULL, NULL), -1);
-    CHECK(err_is(RC_ERR_TYPE, NULL));
+    CHECK(error_is(RC_ERR_TYPE, NULL));
     CHECK_EQ(rc_list_clear(t), -1);
-    CHECK(err_is(RC_ERR_TYPE, NULL));
+    CHECK(error_is(RC_ERR_TYPE, NULL));
     CHECK(rc_list_new(-1) == NULL);
-    CHECK(err_is(RC_ERR_VALUE, NULL));
+    CHECK(error_is(RC_ERR_VALUE, NULL));
     CHECK(rc_list_new(INTPTR_MAX) == NULL);
-    CHECK(err_is(RC_ERR_NOMEM, NULL));
+    CHECK(error_is(RC_ERR_NOMEM, NULL));
 
     rc_decref(l);
     rc_decref(n3);
@@ -610,13 +600,13 @@ static void test_list_extend(void) {
     CHECK_EQ(rc_refcount(big), 5);
     /* errors */
     CHECK_EQ(rc_list_extend(l, big), -1);
-    CHECK(err_is(RC_ERR_TYPE, "expected list or tuple, got 'int'"));
+    CHECK(error_is(RC_ERR_TYPE, "expected list or tuple, got 'int'"));
     CHECK_EQ(rc_list_extend(l, NULL), -1);
-    CHECK(err_is(RC_ERR_TYPE, NULL));
+    CHECK(error_is(RC_ERR_TYPE, NULL));
     rc_object *partial = rc_tuple_new(2);
     rc_tuple_set_item(partial, 0, rc_newref(big));
     CHECK_EQ(rc_list_extend(l, partial), -1);
-    CHECK(err_is(RC_ERR_VALUE, "item 1 has not been set"));
+    CHECK(error_is(RC_ERR_VALUE, "item 1 has not been set"));
     rc_decref(partial);
     CHECK_EQ(rc_list_size(l), 12);
     rc_decref(l);
@@ -646,7 +636,7 @@ static void test_list_repr_hash_eq(void) {
     rc_list_delete(l, -1);   /* break the cycle */
     /* unhashable */
     CHECK_EQ(rc_hash(l), -1);
-    CHECK(err_is(RC_ERR_TYPE, "unhashable type: 'list'"));
+    CHECK(error_is(RC_ERR_TYPE, "unhashable type: 'list'"));
     /* equality */
     rc_object *m = rc_list_new(0);
     rc_object *one_f = rc_float_from(1.0);
@@ -897,13 +887,13 @@ static void test_sort_natural(void) {
     /* str against int: TypeError; the list keeps all its items */
     rc_list_append(s, rc_int_from(1));
     CHECK_EQ(rc_list_sort(s, NULL, NULL), -1);
-    CHECK(err_is(RC_ERR_TYPE, "'<' not supported between instances of"));
+    CHECK(error_is(RC_ERR_TYPE, "'<' not supported between instances of"));
     CHECK_EQ(rc_list_size(s), 8);
     rc_decref(s);
     /* anything else: TypeError */
     rc_object *n = rc_list_new(3);   /* three Nones */
     CHECK_EQ(rc_list_sort(n, NULL, NULL), -1);
-    CHECK(err_is(RC_ERR_TYPE, "'NoneType' and 'NoneType'"));
+    CHECK(error_is(RC_ERR_TYPE, "'NoneType' and 'NoneType'"));
     rc_decref(n);
     /* 0 and 1 items: nothing to compare, no error even for None */
     rc_object *one = rc_list_new(1);
@@ -1028,7 +1018,7 @@ static void test_sort_errors(void) {
         rc_object *l = shuffled(1000);
         sort_ctx c = {l, 0, fail_points[k], 0, -1};
         CHECK_EQ(rc_list_sort(l, cmp_tricky, &c), -1);
-        CHECK(err_is(RC_ERR_VALUE, "comparison failed on purpose"));
+        CHECK(error_is(RC_ERR_VALUE, "comparison failed on purpose"));
         CHECK_EQ(c.calls, fail_points[k]);
         CHECK(permutation_of_range(l, 1000));
         CHECK_EQ(c.size_seen, 0);   /* the list looks empty during the sort */
@@ -1041,12 +1031,12 @@ static void test_sort_errors(void) {
     rc_object *l = shuffled(100);
     sort_ctx c = {l, 0, 0, 1, -1};
     CHECK_EQ(rc_list_sort(l, cmp_tricky, &c), -1);
-    CHECK(err_is(RC_ERR_VALUE, "list modified during sort"));
+    CHECK(error_is(RC_ERR_VALUE, "list modified during sort"));
     CHECK(permutation_of_range(l, 100));   /* what was appended is dropped */
     /* an append then a clear is still detected */
     sort_ctx c3 = {l, 0, 0, 3, -1};
     CHECK_EQ(rc_list_sort(l, cmp_tricky, &c3), -1);
-    CHECK(err_is(RC_ERR_VALUE, "list modified during sort"));
+    CHECK(error_is(RC_ERR_VALUE, "list modified during sort"));
     CHECK(permutation_of_range(l, 100));
     /* clearing the (apparently empty) list changes nothing */
     sort_ctx c2 = {l, 0, 0, 2, -1};
@@ -1059,7 +1049,7 @@ static void test_sort_errors(void) {
     l = shuffled(100);
     sort_ctx c4 = {l, 0, 10, 1, -1};
     CHECK_EQ(rc_list_sort(l, cmp_tricky, &c4), -1);
-    CHECK(err_is(RC_ERR_VALUE, "comparison failed on purpose"));
+    CHECK(error_is(RC_ERR_VALUE, "comparison failed on purpose"));
     CHECK(permutation_of_range(l, 100));
     rc_decref(l);
 }
@@ -1095,7 +1085,7 @@ static void test_deep_nesting(void) {
     CHECK_EQ(set_failures, 0);
     /* repr gives up with an error instead of overflowing the stack */
     CHECK(rc_repr(l) == NULL);
-    CHECK(err_is(RC_ERR_RUNTIME, "recursion"));
+    CHECK(error_is(RC_ERR_RUNTIME, "recursion"));
     rc_object *small = rc_list_new(0);
     CHECK(repr_is(small, "[]"));
     rc_decref(small);
@@ -1115,7 +1105,7 @@ static void test_deep_nesting(void) {
         l3 = outer;
     }
     CHECK_EQ(rc_eq(l2, l3), -1);
-    CHECK(err_is(RC_ERR_RUNTIME, "recursion"));
+    CHECK(error_is(RC_ERR_RUNTIME, "recursion"));
     rc_decref(l2);
     rc_decref(l3);
     rc_decref(l);   /* a million nested deallocations */
@@ -1128,7 +1118,7 @@ static void test_deep_nesting(void) {
         t = outer;
     }
     CHECK_EQ(rc_hash(t), -1);
-    CHECK(err_is(RC_ERR_RUNTIME, "recursion"));
+    CHECK(error_is(RC_ERR_RUNTIME, "recursion"));
     rc_decref(t);
     /* and mixed list/tuple */
     rc_object *x = rc_list_new(0);
