@@ -9,6 +9,7 @@
  *   builtins.h None, bool, int, float, str, bytes, tuple, list, dict, set,
  *             and the generic protocol (hash, eq, repr, sizeof)
  *   class.h   classes created at run time, dict- or slots-backed instances
+ *   gc.h      the cycle collector and the gc module API
  */
 #ifndef RCGC_H
 #define RCGC_H
@@ -19,5 +20,6 @@
 #include "rcgc/object.h"
 #include "rcgc/builtins.h"
 #include "rcgc/class.h"
+#include "rcgc/gc.h"
 
 #endif /* RCGC_H */

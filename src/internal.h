@@ -177,7 +177,9 @@ typedef struct rci_gc_link {
 /* While an untracked object is parked by the trashcan, bit 1 records that it
  * was tracked (outside collections bit 1 is otherwise unused). */
 #define RCI_GC_PARKED_TRACKED ((uintptr_t)2)
+#define RCI_GC_COLLECTING ((uintptr_t)2)   /* in the generation being collected */
 #define RCI_GC_FLAGS     ((uintptr_t)3)
+#define RCI_GC_NEXT_UNREACHABLE ((uintptr_t)1)  /* next-word bit, during a collection */
 #define RCI_AS_LINK(op)  ((rci_gc_link *)(op) - 1)
 #define RCI_FROM_LINK(g) ((rc_object *)((rci_gc_link *)(g) + 1))
 
@@ -189,6 +191,25 @@ typedef struct rci_generation {
 } rci_generation;
 
 #include "types/state.h"
+
+/* The collector's state (src/gc/). */
+typedef struct rci_gc_callback_entry {
+    rc_gc_callback cb;
+    void *ctx;
+} rci_gc_callback_entry;
+
+typedef struct rci_gc_state {
+    int enabled;
+    int debug;                      /* RC_GC_DEBUG_* */
+    int collecting;                 /* a collection is running: no re-entry */
+    intptr_t long_lived_total;      /* survivors of the last full collection */
+    intptr_t long_lived_pending;    /* promoted into gen 2 since then */
+    rc_object *garbage;             /* gc.garbage, a list made on first use */
+    rci_gc_callback_entry *callbacks;   /* an rc_mem block */
+    int ncallbacks, callbacks_cap;
+    FILE *stream;                   /* debug output; NULL = stderr */
+    rc_gc_generation_stats stats[RCI_NUM_GENERATIONS];
+} rci_gc_state;
 
 #define RCI_HEAP_MAGIC 0x72636870u  /* "rchp" */
 #define RCI_TRASH_LIMIT 50
@@ -204,6 +225,7 @@ struct rc_heap {
     rc_object *trash_later;         /* linked through the refcount word */
     rci_generation gen[RCI_NUM_GENERATIONS];
     rci_gc_link permanent;
+    rci_gc_state gc;
     rci_types_state types;          /* free lists, interned strings, repr guard */
 };
 
@@ -217,12 +239,21 @@ typedef struct rci_settings {
     rc_malloc_mode mode;
     int purge_delay_ms;
     int print_stats_at_exit;
+    long gc_threshold[RCI_NUM_GENERATIONS];
+    int gc_debug;
 } rci_settings;
 RCI_FUNC int rci_config_resolve(const rc_config *cfg, rci_settings *out);
 
 /* Object layer (core/object.c, core/dealloc.c) */
 RCI_FUNC void rci_gc_link_init(rci_generation *g);
 RCI_FUNC RC_NORETURN void rci_object_fatal(const char *what, const rc_object *op);
+/* The collector (gc/collect.c): an automatic collection when generation 0
+ * is over its threshold, called before a GC object is allocated. */
+RCI_FUNC void rci_gc_maybe_collect(rc_heap *h);
+/* At heap destruction: report uncollectable garbage like Python's shutdown
+ * warning (gc/gcmodule.c). */
+RCI_FUNC void rci_gc_report_at_exit(rc_heap *h);
+
 /* Destroy an object whose count reached zero (core/dealloc.c). */
 RCI_FUNC void rci_dealloc(rc_object *op);
 

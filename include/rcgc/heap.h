@@ -45,6 +45,12 @@ typedef struct rc_config {
     /* 0: ignore RCGC_* variables for this heap (explicit fields and build
      * defaults only).  1 (default): read them. */
     int use_environment;
+    /* Collector thresholds (RCGC_GC_THRESHOLD=700,10,10); -1 = unset.
+     * threshold0 = 0 disables automatic collection. */
+    long gc_threshold[3];
+    /* Collector debug flags, RC_GC_DEBUG_* (RCGC_GC_DEBUG=stats,leak,...);
+     * -1 = unset. */
+    int gc_debug;
 } rc_config;
 
 /* Fill *cfg with "unset" values (use_environment = 1).  Never fails. */

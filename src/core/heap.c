@@ -40,11 +40,12 @@ rc_heap *rc_heap_new(const rc_config *cfg) {
     atomic_init(&h->owner, 0);
     rci_mem_init(h);
     h->mem.purge_delay_ns = (uint64_t)st.purge_delay_ms * 1000000u;
-    static const long thresholds[RCI_NUM_GENERATIONS] = {700, 10, 10};
     for (int i = 0; i < RCI_NUM_GENERATIONS; i++) {
         rci_gc_link_init(&h->gen[i]);
-        h->gen[i].threshold = thresholds[i];
+        h->gen[i].threshold = st.gc_threshold[i];
     }
+    h->gc.enabled = 1;
+    h->gc.debug = st.gc_debug;
     h->permanent.next = h->permanent.prev = (uintptr_t)&h->permanent;
     return h;
 }
@@ -72,6 +73,12 @@ int rc_heap_destroy(rc_heap *h) {
     }
     if (default_heap == h)
         default_heap = NULL;
+    if (h->gc.garbage) {   /* Python's "uncollectable objects at shutdown" warning */
+        rc_heap *prev = rci_current_heap;
+        rci_current_heap = h;
+        rci_gc_report_at_exit(h);
+        rci_current_heap = prev;
+    }
     if (h->print_stats_at_exit)
         rc_mem_print_stats(h, stderr);
     rci_mem_fini(h);

@@ -84,20 +84,24 @@ static void *object_alloc(const rc_type *t, size_t size) {
     if (RC_UNLIKELY(size > RCI_MAX_REQUEST))
         return rci_error_null(RC_ERR_OVERFLOW, "a '%s' object of %zu bytes is too large",
                               t->name, size);
+    /* CPython 3.11 counts every GC allocation and collects right there once
+     * generation 0 is over its threshold (before the new object exists). */
+    if (pre && RC_UNLIKELY(++h->gen[0].count > h->gen[0].threshold))
+        rci_gc_maybe_collect(h);
     char *mem = rci_block_alloc(h, pre + size, RCI_API_OBJ);
-    if (RC_UNLIKELY(!mem))
+    if (RC_UNLIKELY(!mem)) {
+        if (pre && h->gen[0].count > 0)
+            h->gen[0].count--;
         return rci_error_null(RC_ERR_NOMEM, "out of memory creating a '%s' object "
                               "(%zu bytes)", t->name, pre + size);
+    }
     memset(mem, 0, pre + size);
     rc_object *o = (rc_object *)(mem + pre);
     o->refcount = 1;
     o->type = t;
     rc_incref((void *)t);   /* instances keep a heap type alive; static types skip */
-    if (pre) {
-        h->gen[0].count++;
-        if (t->flags & RC_TYPE_TRACK)
-            rc_gc_track(o);
-    }
+    if (pre && (t->flags & RC_TYPE_TRACK))
+        rc_gc_track(o);
     return o;
 }
 

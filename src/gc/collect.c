@@ -1,0 +1,425 @@
+/*
+ * collect.c - the generational cycle collector: CPython 3.11/3.12's
+ * gc_collect_main, step for step (reference 2.3; docs/semantics.md):
+ *
+ *   merge younger generations -> update_refs -> subtract_refs ->
+ *   move_unreachable -> untrack tuples (every collection) -> promote
+ *   survivors (untrack dicts on full collections) -> legacy-finalizer
+ *   closure -> weakref handling -> finalizers (once) -> resurrection check
+ *   -> clear -> garbage list -> free lists (full collections) -> stats ->
+ *   callbacks.
+ *
+ * Every pass is a loop over a list; nothing recurses, so a ten-million-long
+ * cyclic chain is collected with a bounded C stack (freeing it relies on
+ * the trashcan in core/dealloc.c).
+ */
+#include "gclist.h"
+#include "types/types.h"
+
+/* ------------------------------------------------------------ reachability */
+
+/* gc_refs = refcount for every object in containers, and COLLECTING set.
+ * Immortal objects never take part (3.13's rule: they are untracked). */
+static void update_refs(rci_gc_link *containers) {
+    rci_gc_link *g = gc_next(containers);
+    while (g != containers) {
+        rci_gc_link *next = gc_next(g);
+        rc_object *op = RCI_FROM_LINK(g);
+        if (RC_UNLIKELY(rc_is_immortal(op))) {
+            gc_list_remove(g);
+            g->prev &= RCI_GC_FINALIZED;
+        } else {
+            if (RC_UNLIKELY(op->refcount <= 0))
+                rci_object_fatal("is tracked with a refcount of zero or less (it was freed "
+                                 "without being untracked)", op);
+            gc_reset_refs(g, op->refcount);
+        }
+        g = next;
+    }
+}
+
+static rc_object *subtract_parent;
+
+/* A reference from inside the set: one fewer external reference. */
+static int visit_decref(rc_object *op, void *arg) {
+    (void)arg;
+    rci_gc_link *g = gc_link_of(op);
+    if (g && gc_is_collecting(g)) {
+        if (RC_UNLIKELY(gc_get_refs(g) <= 0)) {
+            char what[200];
+            snprintf(what, sizeof what,
+                     "has more references from objects being collected than its refcount "
+                     "(%ld): refcount is too small (last seen from a '%s' at %p)",
+                     (long)op->refcount, subtract_parent ? rc_type_name(subtract_parent) : "?",
+                     (void *)subtract_parent);
+            rci_object_fatal(what, op);
+        }
+        gc_decref(g);
+    }
+    return 0;
+}
+
+static void subtract_refs(rci_gc_link *containers) {
+    for (rci_gc_link *g = gc_next(containers); g != containers; g = gc_next(g)) {
+        rc_object *op = RCI_FROM_LINK(g);
+        if (op->type->traverse) {
+            subtract_parent = op;
+            op->type->traverse(op, visit_decref, NULL);
+        }
+    }
+    subtract_parent = NULL;
+}
+
+/* A referent of a reachable object is reachable. */
+static int visit_reachable(rc_object *op, void *arg) {
+    rci_gc_link *reachable = arg;
+    rci_gc_link *g = gc_link_of(op);
+    if (!g || !gc_is_collecting(g))
+        return 0;   /* other generation, or already scanned */
+    if (g->next & RCI_GC_NEXT_UNREACHABLE) {
+        /* Tentatively unreachable, but it is not: back to the young list,
+         * where move_unreachable will reach it again. */
+        rci_gc_link *prev = gc_prev(g);
+        rci_gc_link *next = (rci_gc_link *)(g->next & ~RCI_GC_NEXT_UNREACHABLE);
+        prev->next = g->next;               /* keeps the UNREACHABLE mark */
+        gc_set_prev(next, prev);
+        gc_list_append(g, reachable);
+        gc_set_refs(g, 1);
+    } else if (gc_get_refs(g) == 0) {
+        gc_set_refs(g, 1);                  /* still ahead in the scan */
+    }
+    return 0;
+}
+
+/* One forward scan: objects with gc_refs > 0 are reachable and make their
+ * referents reachable; the others move, tentatively, to unreachable (their
+ * next word marked).  Afterwards young holds the reachable objects (prev
+ * pointers restored, COLLECTING cleared). */
+static void move_unreachable(rci_gc_link *young, rci_gc_link *unreachable) {
+    rci_gc_link *prev = young;
+    rci_gc_link *g = gc_next(young);
+    while (g != young) {
+        if (gc_get_refs(g)) {
+            rc_object *op = RCI_FROM_LINK(g);
+            if (op->type->traverse)
+                op->type->traverse(op, visit_reachable, young);
+            gc_set_prev(g, prev);
+            gc_clear_collecting(g);
+            prev = g;
+        } else {
+            prev->next = g->next;
+            rci_gc_link *last = (rci_gc_link *)unreachable->prev;
+            last->next = RCI_GC_NEXT_UNREACHABLE | (uintptr_t)g;
+            gc_set_prev(g, last);
+            g->next = RCI_GC_NEXT_UNREACHABLE | (uintptr_t)unreachable;
+            unreachable->prev = (uintptr_t)g;
+        }
+        g = (rci_gc_link *)prev->next;
+    }
+    young->prev = (uintptr_t)prev;
+    unreachable->next &= ~RCI_GC_NEXT_UNREACHABLE;
+}
+
+static void deduce_unreachable(rci_gc_link *base, rci_gc_link *unreachable) {
+    update_refs(base);
+    subtract_refs(base);
+    gc_list_init(unreachable);
+    move_unreachable(base, unreachable);
+}
+
+static void clear_unreachable_mask(rci_gc_link *unreachable) {
+    for (rci_gc_link *g = gc_next(unreachable); g != unreachable; g = gc_next(g))
+        g->next &= ~RCI_GC_NEXT_UNREACHABLE;
+}
+
+/* ------------------------------------------------------------ untracking */
+
+static void untrack_tuples(rci_gc_link *head) {
+    rci_gc_link *g = gc_next(head);
+    while (g != head) {
+        rci_gc_link *next = gc_next(g);
+        rc_object *op = RCI_FROM_LINK(g);
+        if (op->type == &rc_tuple_type)
+            rci_tuple_maybe_untrack(op);
+        g = next;
+    }
+}
+
+static void untrack_dicts(rci_gc_link *head) {
+    rci_gc_link *g = gc_next(head);
+    while (g != head) {
+        rci_gc_link *next = gc_next(g);
+        rc_object *op = RCI_FROM_LINK(g);
+        if (op->type == &rc_dict_type)
+            rci_dict_maybe_untrack(op);
+        g = next;
+    }
+}
+
+/* ------------------------------------------------------ legacy finalizers */
+
+static int has_legacy_finalizer(const rc_object *op) { return op->type->del != NULL; }
+
+/* Move objects with a legacy `del` hook out of unreachable (clearing the
+ * UNREACHABLE marks of all). */
+static void move_legacy_finalizers(rci_gc_link *unreachable, rci_gc_link *finalizers) {
+    rci_gc_link *g = gc_next(unreachable), *next;
+    for (; g != unreachable; g = next) {
+        g->next &= ~RCI_GC_NEXT_UNREACHABLE;
+        next = gc_next(g);
+        if (has_legacy_finalizer(RCI_FROM_LINK(g))) {
+            gc_clear_collecting(g);
+            gc_list_move(g, finalizers);
+        }
+    }
+}
+
+static int visit_move(rc_object *op, void *arg) {
+    rci_gc_link *g = gc_link_of(op);
+    if (g && gc_is_collecting(g)) {
+        gc_clear_collecting(g);
+        gc_list_move(g, (rci_gc_link *)arg);
+    }
+    return 0;
+}
+
+/* Everything reachable from a legacy finalizer is uncollectable too. */
+static void move_legacy_finalizer_reachable(rci_gc_link *finalizers) {
+    for (rci_gc_link *g = gc_next(finalizers); g != finalizers; g = gc_next(g)) {
+        rc_object *op = RCI_FROM_LINK(g);
+        if (op->type->traverse)
+            op->type->traverse(op, visit_move, finalizers);
+    }
+}
+
+/* ------------------------------------------------------------ finalizers */
+
+/* PEP 442: call each finalizer at most once (FINALIZED survives), with the
+ * object kept alive across the call; objects freed meanwhile unlink
+ * themselves from the lists. */
+static void finalize_garbage(rci_gc_link *collectable) {
+    rci_gc_link seen;
+    gc_list_init(&seen);
+    while (!gc_list_is_empty(collectable)) {
+        rci_gc_link *g = gc_next(collectable);
+        rc_object *op = RCI_FROM_LINK(g);
+        gc_list_move(g, &seen);
+        if (!(g->prev & RCI_GC_FINALIZED) && op->type->finalize) {
+            g->prev |= RCI_GC_FINALIZED;
+            rc_incref(op);
+            op->type->finalize(op);
+            rc_decref(op);
+        }
+    }
+    gc_list_merge(&seen, collectable);
+}
+
+/* Finalizers may have resurrected objects: recompute reachability over the
+ * set with current refcounts.  What is referenced from outside now (and
+ * everything it reaches) survives into old; the rest is still garbage. */
+static void handle_resurrected_objects(rci_gc_link *unreachable, rci_gc_link *still_unreachable,
+                                       rci_gc_link *old) {
+    for (rci_gc_link *g = gc_next(unreachable); g != unreachable; g = gc_next(g))
+        gc_clear_collecting(g);
+    deduce_unreachable(unreachable, still_unreachable);
+    clear_unreachable_mask(still_unreachable);
+    gc_list_merge(unreachable, old);
+}
+
+/* ------------------------------------------------------------ clearing */
+
+static void garbage_append(rc_heap *h, rc_object *op) {
+    if (!h->gc.garbage && !(h->gc.garbage = rc_list_new(0)))
+        return;
+    rc_list_append(h->gc.garbage, op);
+}
+
+/* Break the cycles: clear each object (or, with DEBUG_SAVEALL, keep it in
+ * gc.garbage).  An object still at the head afterwards survived. */
+static void delete_garbage(rc_heap *h, rci_gc_link *collectable, rci_gc_link *old) {
+    while (!gc_list_is_empty(collectable)) {
+        rci_gc_link *g = gc_next(collectable);
+        rc_object *op = RCI_FROM_LINK(g);
+        if (RC_UNLIKELY(op->refcount <= 0))
+            rci_object_fatal("has refcount 0 while the collector clears it: refcount is too "
+                             "small", op);
+        if (h->gc.debug & RC_GC_DEBUG_SAVEALL) {
+            garbage_append(h, op);
+        } else if (op->type->clear) {
+            rc_incref(op);
+            op->type->clear(op);
+            rc_decref(op);
+        }
+        if (gc_next(collectable) == g) {
+            gc_clear_collecting(g);
+            gc_list_move(g, old);
+        }
+    }
+}
+
+static void handle_legacy_finalizers(rc_heap *h, rci_gc_link *finalizers, rci_gc_link *old) {
+    for (rci_gc_link *g = gc_next(finalizers); g != finalizers; g = gc_next(g)) {
+        rc_object *op = RCI_FROM_LINK(g);
+        if ((h->gc.debug & RC_GC_DEBUG_SAVEALL) || has_legacy_finalizer(op))
+            garbage_append(h, op);
+    }
+    gc_list_merge(finalizers, old);
+}
+
+/* ------------------------------------------------------------ debugging */
+
+static FILE *out_stream(rc_heap *h) { return h->gc.stream ? h->gc.stream : stderr; }
+
+static void debug_cycle(rc_heap *h, const char *what, rc_object *op) {
+    fprintf(out_stream(h), "gc: %s <%s %p>\n", what, op->type->name, (void *)op);
+}
+
+/* ------------------------------------------------------------ main */
+
+static void invoke_callbacks(rc_heap *h, const char *phase, const rc_gc_info *info) {
+    /* a copy, so callbacks may add or remove callbacks */
+    int n = h->gc.ncallbacks;
+    if (!n)
+        return;
+    rci_gc_callback_entry local[16], *copy = local;
+    if (n > 16 && !(copy = rc_mem_malloc((size_t)n * sizeof *copy)))
+        return;
+    memcpy(copy, h->gc.callbacks, (size_t)n * sizeof *copy);
+    for (int i = 0; i < n; i++)
+        copy[i].cb(phase, info, copy[i].ctx);
+    if (copy != local)
+        rc_mem_free(copy);
+}
+
+static void record_pause(rci_gc_state *gs, int generation, uint64_t ns) {
+    rc_gc_generation_stats *st = &gs->stats[generation];
+    st->pause_total_ns += ns;
+    if (ns > st->pause_max_ns)
+        st->pause_max_ns = ns;
+    uint64_t us = ns / 1000;
+    int b = 0;
+    while (us > 1 && b < RC_GC_PAUSE_BUCKETS - 1) {
+        us >>= 1;
+        b++;
+    }
+    st->pause_histogram[b]++;
+}
+
+/* gc_collect_main: returns the number of unreachable objects found. */
+static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out,
+                             intptr_t *uncollectable_out, intptr_t *candidates_out) {
+    rci_gc_state *gs = &h->gc;
+    uint64_t t0 = rci_now_ns();
+    FILE *f = out_stream(h);
+    if (gs->debug & RC_GC_DEBUG_STATS) {
+        fprintf(f, "gc: collecting generation %d...\n", generation);
+        fprintf(f, "gc: objects in each generation: %ld %ld %ld\n",
+                (long)gc_list_size(&h->gen[0].head), (long)gc_list_size(&h->gen[1].head),
+                (long)gc_list_size(&h->gen[2].head));
+        fprintf(f, "gc: objects in permanent generation: %ld\n",
+                (long)gc_list_size(&h->permanent));
+    }
+    /* counters: this collection counts toward the next generation */
+    if (generation + 1 < RCI_NUM_GENERATIONS)
+        h->gen[generation + 1].count++;
+    for (int i = 0; i <= generation; i++)
+        h->gen[i].count = 0;
+    /* merge younger generations into the one being collected */
+    for (int i = 0; i < generation; i++)
+        gc_list_merge(&h->gen[i].head, &h->gen[generation].head);
+    rci_gc_link *young = &h->gen[generation].head;
+    rci_gc_link *old = generation + 1 < RCI_NUM_GENERATIONS ? &h->gen[generation + 1].head : young;
+    intptr_t candidates = gc_list_size(young);
+
+    rci_gc_link unreachable, finalizers, final_unreachable;
+    deduce_unreachable(young, &unreachable);
+    untrack_tuples(young);
+    /* promote survivors */
+    if (young != old) {
+        if (generation == RCI_NUM_GENERATIONS - 2)
+            gs->long_lived_pending += gc_list_size(young);
+        gc_list_merge(young, old);
+    } else {
+        untrack_dicts(young);
+        gs->long_lived_pending = 0;
+        gs->long_lived_total = gc_list_size(young);
+    }
+    /* legacy finalizers make everything they reach uncollectable */
+    gc_list_init(&finalizers);
+    move_legacy_finalizers(&unreachable, &finalizers);
+    move_legacy_finalizer_reachable(&finalizers);
+    if (gs->debug & RC_GC_DEBUG_COLLECTABLE)
+        for (rci_gc_link *g = gc_next(&unreachable); g != &unreachable; g = gc_next(g))
+            debug_cycle(h, "collectable", RCI_FROM_LINK(g));
+    /* weak references to garbage are cleared here (weakref layer, issue 5) */
+    intptr_t m = 0;
+    finalize_garbage(&unreachable);
+    handle_resurrected_objects(&unreachable, &final_unreachable, old);
+    m += gc_list_size(&final_unreachable);
+    delete_garbage(h, &final_unreachable, old);
+    intptr_t n = gc_list_size(&finalizers);
+    if (gs->debug & RC_GC_DEBUG_UNCOLLECTABLE)
+        for (rci_gc_link *g = gc_next(&finalizers); g != &finalizers; g = gc_next(g))
+            debug_cycle(h, "uncollectable", RCI_FROM_LINK(g));
+    uint64_t elapsed = rci_now_ns() - t0;
+    if (gs->debug & RC_GC_DEBUG_STATS)
+        fprintf(f, "gc: done, %ld unreachable, %ld uncollectable, %.4fs elapsed\n",
+                (long)(n + m), (long)n, (double)elapsed / 1e9);
+    handle_legacy_finalizers(h, &finalizers, old);
+    if (generation == RCI_NUM_GENERATIONS - 1)
+        rci_freelist_clear(h);
+    rc_gc_generation_stats *st = &gs->stats[generation];
+    st->collections++;
+    st->collected += (uint64_t)m;
+    st->uncollectable += (uint64_t)n;
+    record_pause(gs, generation, rci_now_ns() - t0);
+    *collected_out = m;
+    *uncollectable_out = n;
+    *candidates_out = candidates;
+    return n + m;
+}
+
+/* gc_collect_with_callback: "start" and "stop" callbacks around it. */
+static intptr_t collect_with_callbacks(rc_heap *h, int generation) {
+    rc_gc_info info = {generation, 0, 0, 0, 0.0};
+    invoke_callbacks(h, "start", &info);
+    uint64_t t0 = rci_now_ns();
+    intptr_t r = collect_main(h, generation, &info.collected, &info.uncollectable,
+                              &info.candidates);
+    info.duration_s = (double)(rci_now_ns() - t0) / 1e9;
+    invoke_callbacks(h, "stop", &info);
+    return r;
+}
+
+void rci_gc_maybe_collect(rc_heap *h) {
+    rci_gc_state *gs = &h->gc;
+    if (!gs->enabled || !h->gen[0].threshold || gs->collecting)
+        return;
+    for (int i = RCI_NUM_GENERATIONS - 1; i >= 0; i--) {
+        if (h->gen[i].count > h->gen[i].threshold) {
+            /* the 25% long-lived rule: a full collection only when enough
+             * new objects survived into the old generation (issue #4074) */
+            if (i == RCI_NUM_GENERATIONS - 1 && gs->long_lived_pending < gs->long_lived_total / 4)
+                continue;
+            gs->collecting = 1;
+            collect_with_callbacks(h, i);
+            gs->collecting = 0;
+            break;
+        }
+    }
+}
+
+intptr_t rc_gc_collect(int generation) {
+    rc_heap *h = rci_current_heap;
+    if (!h)
+        return rc_error_set(RC_ERR_STATE, "rc_gc_collect: no heap is bound to this thread");
+    if (generation < 0 || generation >= RCI_NUM_GENERATIONS)
+        return rc_error_set(RC_ERR_VALUE, "invalid generation %d (must be 0, 1 or 2)",
+                            generation);
+    if (h->gc.collecting)
+        return 0;
+    h->gc.collecting = 1;
+    intptr_t r = collect_with_callbacks(h, generation);
+    h->gc.collecting = 0;
+    return r;
+}
