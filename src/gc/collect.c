@@ -20,7 +20,8 @@
 
 /* gc_refs = refcount for every object in containers, and COLLECTING set.
  * Immortal objects never take part (3.13's rule: they are untracked). */
-static void update_refs(rci_gc_link *containers) {
+static intptr_t update_refs(rci_gc_link *containers) {
+    intptr_t n = 0;
     rci_gc_link *g = gc_next(containers);
     while (g != containers) {
         rci_gc_link *next = gc_next(g);
@@ -33,9 +34,11 @@ static void update_refs(rci_gc_link *containers) {
                 rci_object_fatal("is tracked with a refcount of zero or less (it was freed "
                                  "without being untracked)", op);
             gc_reset_refs(g, op->refcount);
+            n++;
         }
         g = next;
     }
+    return n;
 }
 
 static rc_object *subtract_parent;
@@ -95,7 +98,8 @@ static int visit_reachable(rc_object *op, void *arg) {
  * referents reachable; the others move, tentatively, to unreachable (their
  * next word marked).  Afterwards young holds the reachable objects (prev
  * pointers restored, COLLECTING cleared). */
-static void move_unreachable(rci_gc_link *young, rci_gc_link *unreachable) {
+static intptr_t move_unreachable(rci_gc_link *young, rci_gc_link *unreachable) {
+    intptr_t reachable = 0;
     rci_gc_link *prev = young;
     rci_gc_link *g = gc_next(young);
     while (g != young) {
@@ -106,6 +110,7 @@ static void move_unreachable(rci_gc_link *young, rci_gc_link *unreachable) {
             gc_set_prev(g, prev);
             gc_clear_collecting(g);
             prev = g;
+            reachable++;
         } else {
             prev->next = g->next;
             rci_gc_link *last = (rci_gc_link *)unreachable->prev;
@@ -118,13 +123,19 @@ static void move_unreachable(rci_gc_link *young, rci_gc_link *unreachable) {
     }
     young->prev = (uintptr_t)prev;
     unreachable->next &= ~RCI_GC_NEXT_UNREACHABLE;
+    return reachable;
 }
 
-static void deduce_unreachable(rci_gc_link *base, rci_gc_link *unreachable) {
-    update_refs(base);
+/* Split base into reachable (stays) and unreachable; returns how many
+ * objects there were and, in *reachable, how many stayed.  Counting here
+ * saves the extra passes that measuring the lists would cost. */
+static intptr_t deduce_unreachable(rci_gc_link *base, rci_gc_link *unreachable,
+                                   intptr_t *reachable) {
+    intptr_t n = update_refs(base);
     subtract_refs(base);
     gc_list_init(unreachable);
-    move_unreachable(base, unreachable);
+    *reachable = move_unreachable(base, unreachable);
+    return n;
 }
 
 static void clear_unreachable_mask(rci_gc_link *unreachable) {
@@ -134,26 +145,19 @@ static void clear_unreachable_mask(rci_gc_link *unreachable) {
 
 /* ------------------------------------------------------------ untracking */
 
-static void untrack_tuples(rci_gc_link *head) {
+/* Untrack the tuples (every collection) or dicts (full collections only)
+ * that hold nothing trackable; returns how many were untracked. */
+static intptr_t untrack_atomic(rci_gc_link *head, const rc_type *t, int (*maybe)(rc_object *)) {
+    intptr_t n = 0;
     rci_gc_link *g = gc_next(head);
     while (g != head) {
         rci_gc_link *next = gc_next(g);
         rc_object *op = RCI_FROM_LINK(g);
-        if (op->type == &rc_tuple_type)
-            rci_tuple_maybe_untrack(op);
+        if (op->type == t)
+            n += maybe(op);
         g = next;
     }
-}
-
-static void untrack_dicts(rci_gc_link *head) {
-    rci_gc_link *g = gc_next(head);
-    while (g != head) {
-        rci_gc_link *next = gc_next(g);
-        rc_object *op = RCI_FROM_LINK(g);
-        if (op->type == &rc_dict_type)
-            rci_dict_maybe_untrack(op);
-        g = next;
-    }
+    return n;
 }
 
 /* ------------------------------------------------------ legacy finalizers */
@@ -217,13 +221,14 @@ static void finalize_garbage(rci_gc_link *collectable) {
 /* Finalizers may have resurrected objects: recompute reachability over the
  * set with current refcounts.  What is referenced from outside now (and
  * everything it reaches) survives into old; the rest is still garbage. */
-static void handle_resurrected_objects(rci_gc_link *unreachable, rci_gc_link *still_unreachable,
-                                       rci_gc_link *old) {
+static intptr_t handle_resurrected_objects(rci_gc_link *unreachable,
+                                           rci_gc_link *still_unreachable, rci_gc_link *old) {
     for (rci_gc_link *g = gc_next(unreachable); g != unreachable; g = gc_next(g))
         gc_clear_collecting(g);
-    deduce_unreachable(unreachable, still_unreachable);
+    intptr_t resurrected, n = deduce_unreachable(unreachable, still_unreachable, &resurrected);
     clear_unreachable_mask(still_unreachable);
     gc_list_merge(unreachable, old);
+    return n - resurrected;   /* the size of still_unreachable */
 }
 
 /* ------------------------------------------------------------ clearing */
@@ -329,20 +334,18 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
         gc_list_merge(&h->gen[i].head, &h->gen[generation].head);
     rci_gc_link *young = &h->gen[generation].head;
     rci_gc_link *old = generation + 1 < RCI_NUM_GENERATIONS ? &h->gen[generation + 1].head : young;
-    intptr_t candidates = gc_list_size(young);
-
     rci_gc_link unreachable, finalizers, final_unreachable;
-    deduce_unreachable(young, &unreachable);
-    untrack_tuples(young);
+    intptr_t survivors, candidates = deduce_unreachable(young, &unreachable, &survivors);
+    survivors -= untrack_atomic(young, &rc_tuple_type, rci_tuple_maybe_untrack);
     /* promote survivors */
     if (young != old) {
         if (generation == RCI_NUM_GENERATIONS - 2)
-            gs->long_lived_pending += gc_list_size(young);
+            gs->long_lived_pending += survivors;
         gc_list_merge(young, old);
     } else {
-        untrack_dicts(young);
+        survivors -= untrack_atomic(young, &rc_dict_type, rci_dict_maybe_untrack);
         gs->long_lived_pending = 0;
-        gs->long_lived_total = gc_list_size(young);
+        gs->long_lived_total = survivors;
     }
     /* legacy finalizers make everything they reach uncollectable */
     gc_list_init(&finalizers);
@@ -354,8 +357,7 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
     /* weak references to garbage are cleared here (weakref layer, issue 5) */
     intptr_t m = 0;
     finalize_garbage(&unreachable);
-    handle_resurrected_objects(&unreachable, &final_unreachable, old);
-    m += gc_list_size(&final_unreachable);
+    m += handle_resurrected_objects(&unreachable, &final_unreachable, old);
     delete_garbage(h, &final_unreachable, old);
     intptr_t n = gc_list_size(&finalizers);
     if (gs->debug & RC_GC_DEBUG_UNCOLLECTABLE)
