@@ -13,6 +13,7 @@ static const struct {
 } chapters[] = {
     {"refcount", tour_refcount},
     {"objects", tour_objects},
+    {"gc", tour_gc},
 };
 
 static int usage(FILE *f) {

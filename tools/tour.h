@@ -3,4 +3,5 @@
 #define RCGC_TOUR_H
 int tour_refcount(void);
 int tour_objects(void);
+int tour_gc(void);
 #endif
