@@ -111,6 +111,33 @@ static void test_config_precedence(void) {
     CHECK(rc_heap_new(&cfg) == NULL);
     CHECK_EQ(rc_error_code(), RC_ERR_VALUE);
 
+    /* collector thresholds and debug flags: env, then explicit fields */
+    setenv("RCGC_GC_THRESHOLD", "100,5", 1);
+    setenv("RCGC_GC_DEBUG", "stats,saveall", 1);
+    rc_config_init(&cfg);
+    cfg.gc_threshold[1] = 7;
+    h = rc_heap_new(&cfg);
+    CHECK(h != NULL);
+    rc_heap *me = rc_heap_current();
+    rc_heap_enter(h);
+    long t[3];
+    rc_gc_get_threshold(t);
+    CHECK(t[0] == 100 && t[1] == 7 && t[2] == 10);
+    CHECK_EQ(rc_gc_get_debug(), RC_GC_DEBUG_STATS | RC_GC_DEBUG_SAVEALL);
+    rc_heap_enter(me);
+    rc_heap_destroy(h);
+    setenv("RCGC_GC_THRESHOLD", "5,x", 1);
+    CHECK(rc_heap_new(NULL) == NULL);
+    CHECK_STR_CONTAINS(rc_error_message(), "RCGC_GC_THRESHOLD='5,x'");
+    setenv("RCGC_GC_THRESHOLD", "1,2,3,4", 1);
+    CHECK(rc_heap_new(NULL) == NULL);
+    CHECK_EQ(rc_error_code(), RC_ERR_VALUE);
+    unsetenv("RCGC_GC_THRESHOLD");
+    setenv("RCGC_GC_DEBUG", "stats,bogus", 1);
+    CHECK(rc_heap_new(NULL) == NULL);
+    CHECK_STR_CONTAINS(rc_error_message(), "'bogus' is not one of");
+    unsetenv("RCGC_GC_DEBUG");
+
     rc_config bad;
     memset(&bad, 0, sizeof bad);   /* not initialised with rc_config_init */
     CHECK(rc_heap_new(&bad) == NULL);
