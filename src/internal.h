@@ -204,7 +204,11 @@ typedef struct rci_gc_state {
     int collecting;                 /* a collection is running: no re-entry */
     intptr_t long_lived_total;      /* survivors of the last full collection */
     intptr_t long_lived_pending;    /* promoted into gen 2 since then */
-    rc_object *garbage;             /* gc.garbage, a list made on first use */
+    rc_object *garbage;             /* gc.garbage: points at garbage_list.list */
+    struct {                        /* an immortal list living in the heap */
+        rci_gc_link link;           /* never tracked; laid out like a GC object */
+        rci_list list;
+    } garbage_list;
     rci_gc_callback_entry *callbacks;   /* an rc_mem block */
     int ncallbacks, callbacks_cap;
     FILE *stream;                   /* debug output; NULL = stderr */

@@ -1142,6 +1142,51 @@ static void test_collect_parallel_heaps(void) {
     CHECK_EQ(results[1], 20 * 1000);
 }
 
+/* gc.garbage is one list for the life of the heap: Python's `gc.garbage`
+ * is the same object until shutdown, and rc_gc_garbage() hands out a
+ * borrowed pointer that "the heap owns".  Emptying the caches must not free
+ * it or replace it. */
+static void test_garbage_list_identity(void) {
+    rc_gc_disable();
+    rc_object *g = rc_gc_garbage();
+    CHECK(g != NULL);
+    rc_gc_collect(2);
+    CHECK(rc_gc_garbage() == g);
+    rc_incref(g);                            /* hold it, so a replacement shows */
+    rc_heap_clear_caches(NULL);
+    CHECK(rc_gc_garbage() == g);
+    /* uncollectable objects land in the list the user holds */
+    rc_object *A = new_class("A", NULL, noop_del_legacy);
+    rc_object *a = self_loop(A, "a");
+    rc_decref(a);
+    CHECK_EQ(rc_gc_collect(2), 1);
+    CHECK_EQ(rc_list_size(g), 1);
+    CHECK(index_of(rc_gc_garbage(), a) >= 0);
+    rc_delattr(a, "a");
+    rc_list_clear(g);
+    rc_list_clear(rc_gc_garbage());
+    rc_decref(g);
+    rc_decref(A);
+}
+
+/* A class dropped while its instances are cyclic trash: the instances
+ * keep it alive until the collector clears them, then it goes too. */
+static void test_class_collected_with_instances(void) {
+    rc_gc_disable();
+    rc_gc_collect(2);
+    unsigned long long before = check_blocks_in_use();
+    rc_object *Node = new_class("Node", NULL, NULL);
+    rc_object *a = rc_new_instance(Node), *b = rc_new_instance(Node);
+    rc_setattr(a, "other", b);
+    rc_setattr(b, "other", a);
+    rc_decref(a);
+    rc_decref(b);
+    rc_decref(Node);
+    CHECK_EQ(rc_gc_collect(2), 3);           /* a, b and the class */
+    rc_heap_clear_caches(NULL);              /* the interned "other" */
+    CHECK(check_blocks_in_use() <= before);
+}
+
 /* test_refcount_errors: an object whose refcount is smaller than the
  * references live data holds to it ends the process during a collection
  * with "refcount is too small" and a description of the object. */
@@ -1469,12 +1514,18 @@ static void test_callback_automatic(void) {
  * frees d0 (in generation 2) by refcount; d0's __del__ runs during the
  * collection.  In Python it sets ouch = [c2wr()] and the test asserts the
  * weakref to the cyclic trash c2 is already dead (None).  Until weak
- * references exist the stand-in records the call; GC_Detector's weakref
+ * references exist the stand-in for c2wr() looks for c2's address (never
+ * dereferenced) among the tracked objects: the collector has taken c2 out
+ * of every generation, so __del__ cannot reach it.  GC_Detector's weakref
  * callback on cyclic trash becomes a finalizer on cyclic trash. */
-static int ouch_len, gc_happened;
+static int ouch_len, ouch_c2_alive, gc_happened;
+static const void *c2_address;
 static void d_del(rc_object *self) {
     (void)self;
     ouch_len = 1;                            /* ouch[:] = [c2wr()] */
+    rc_object *all = rc_gc_get_objects(-1);
+    ouch_c2_alive = !all || index_of(all, c2_address) >= 0;
+    rc_xdecref(all);
 }
 static void detector_del(rc_object *self) {
     (void)self;
@@ -1496,7 +1547,8 @@ static void GCTogglingTests_test_bug1055820d(void) {
     rc_setattr(c1, "keep_d0_alive", d0);
     rc_delattr(d0, "loop");                  /* now only c1 keeps d0 alive */
     rc_object *c2 = c1055820_new(C, 2);
-    /* weakref: c2wr = weakref.ref(c2) */
+    c2_address = c2;                         /* weakref: c2wr = weakref.ref(c2) */
+    ouch_c2_alive = -1;
     rc_decref(d0);
     rc_decref(c1);
     rc_decref(c2);
@@ -1518,6 +1570,7 @@ static void GCTogglingTests_test_bug1055820d(void) {
         rc_decref(x);
     }
     CHECK_EQ(ouch_len, 1);                   /* else __del__ wasn't invoked */
+    CHECK_EQ(ouch_c2_alive, 0);              /* Python: x is None */
     CHECK_EQ(stats(0).collections, 1);       /* an automatic generation-0 collection */
     CHECK_EQ(stats(2).collections, 1);       /* only the explicit one */
     rc_gc_disable();
@@ -1954,6 +2007,8 @@ int main(void) {
     RUN(test_legacy_finalizer_off_a_cycle);
     RUN(test_resurrection_into_trash);
     RUN(test_garbage_at_shutdown);
+    RUN(test_garbage_list_identity);
+    RUN(test_class_collected_with_instances);
     RUN(test_collect_parallel_heaps);
     RUN(test_refcount_errors);
     /* GCCallbackTests */

@@ -45,6 +45,11 @@ rc_heap *rc_heap_new(const rc_config *cfg) {
         h->gen[i].threshold = st.gc_threshold[i];
     }
     h->gc.enabled = 1;
+    /* gc.garbage: an immortal list inside the heap, so it lives exactly as
+     * long as the heap and is never an allocated block of its own */
+    h->gc.garbage_list.list.ob.base.refcount = RC_IMMORTAL_REFCNT;
+    h->gc.garbage_list.list.ob.base.type = &rc_list_type;
+    h->gc.garbage = &h->gc.garbage_list.list.ob.base;
     h->gc.debug = st.gc_debug;
     h->permanent.next = h->permanent.prev = (uintptr_t)&h->permanent;
     return h;
@@ -73,7 +78,7 @@ int rc_heap_destroy(rc_heap *h) {
     }
     if (default_heap == h)
         default_heap = NULL;
-    if (h->gc.garbage) {   /* Python's "uncollectable objects at shutdown" warning */
+    {   /* Python's "uncollectable objects at shutdown" warning */
         rc_heap *prev = rci_current_heap;
         rci_current_heap = h;
         rci_gc_report_at_exit(h);

@@ -41,11 +41,10 @@ static intptr_t update_refs(rci_gc_link *containers) {
     return n;
 }
 
-static rc_object *subtract_parent;
-
-/* A reference from inside the set: one fewer external reference. */
+/* A reference from inside the set: one fewer external reference.  arg is
+ * the referring object (for the diagnostic). */
 static int visit_decref(rc_object *op, void *arg) {
-    (void)arg;
+    rc_object *parent = arg;
     rci_gc_link *g = gc_link_of(op);
     if (g && gc_is_collecting(g)) {
         if (RC_UNLIKELY(gc_get_refs(g) <= 0)) {
@@ -53,8 +52,7 @@ static int visit_decref(rc_object *op, void *arg) {
             snprintf(what, sizeof what,
                      "has more references from objects being collected than its refcount "
                      "(%ld): refcount is too small (last seen from a '%s' at %p)",
-                     (long)op->refcount, subtract_parent ? rc_type_name(subtract_parent) : "?",
-                     (void *)subtract_parent);
+                     (long)op->refcount, rc_type_name(parent), (void *)parent);
             rci_object_fatal(what, op);
         }
         gc_decref(g);
@@ -65,12 +63,9 @@ static int visit_decref(rc_object *op, void *arg) {
 static void subtract_refs(rci_gc_link *containers) {
     for (rci_gc_link *g = gc_next(containers); g != containers; g = gc_next(g)) {
         rc_object *op = RCI_FROM_LINK(g);
-        if (op->type->traverse) {
-            subtract_parent = op;
-            op->type->traverse(op, visit_decref, NULL);
-        }
+        if (op->type->traverse)
+            op->type->traverse(op, visit_decref, op);
     }
-    subtract_parent = NULL;
 }
 
 /* A referent of a reachable object is reachable. */
@@ -234,9 +229,7 @@ static intptr_t handle_resurrected_objects(rci_gc_link *unreachable,
 /* ------------------------------------------------------------ clearing */
 
 static void garbage_append(rc_heap *h, rc_object *op) {
-    if (!h->gc.garbage && !(h->gc.garbage = rc_list_new(0)))
-        return;
-    rc_list_append(h->gc.garbage, op);
+    rc_list_append(h->gc.garbage, op);   /* on NOMEM it stays out, as in CPython */
 }
 
 /* Break the cycles: clear each object (or, with DEBUG_SAVEALL, keep it in

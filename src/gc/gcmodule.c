@@ -214,11 +214,7 @@ int rc_gc_is_finalized(const void *op) {
 
 rc_object *rc_gc_garbage(void) {
     rc_heap *h = heap_for("rc_gc_garbage");
-    if (!h)
-        return NULL;
-    if (!h->gc.garbage)
-        h->gc.garbage = rc_list_new(0);
-    return h->gc.garbage;
+    return h ? h->gc.garbage : NULL;
 }
 
 void rci_gc_report_at_exit(rc_heap *h) {

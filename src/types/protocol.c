@@ -81,9 +81,6 @@ int rc_heap_clear_caches(rc_heap *h) {
     rci_current_heap = h;     /* decrefs below free into h */
     rci_freelist_clear(h);
     rci_intern_clear(h);
-    /* an empty gc.garbage list is made again on demand */
-    if (h->gc.garbage && rc_list_size(h->gc.garbage) == 0)
-        rc_clear(&h->gc.garbage);
     rci_freelist_clear(h);    /* objects freed above may have refilled the lists */
     rci_current_heap = prev;
     return 0;

@@ -6,6 +6,12 @@
 #ifndef RCGC_TYPES_STATE_H
 #define RCGC_TYPES_STATE_H
 
+typedef struct rci_list {
+    rc_varobject ob;        /* ob.size = number of items */
+    rc_object **items;      /* rc_mem block of `allocated` slots, or NULL */
+    intptr_t allocated;
+} rci_list;
+
 #define RCI_FLOAT_FREELIST_MAX 100
 #define RCI_TUPLE_FREELIST_LEN 20      /* lengths 1..20 */
 #define RCI_TUPLE_FREELIST_MAX 2000    /* per length */

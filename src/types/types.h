@@ -42,11 +42,6 @@ typedef struct rci_tuple {
     rc_object *items[];
 } rci_tuple;
 
-typedef struct rci_list {
-    rc_varobject ob;        /* ob.size = number of items */
-    rc_object **items;      /* rc_mem block of `allocated` slots, or NULL */
-    intptr_t allocated;
-} rci_list;
 
 /* ------------------------------------------------------------------ state */
 
