@@ -6,11 +6,13 @@
  * id and, when its `r` attribute is true, resurrects the object into the
  * global list RES), and lists (class L); links (setattr, list append and
  * item assignment), unlinks (delattr, list pop), loads (a name takes an
- * attribute or item), dropped names, RES.clear() and rc_gc_collect(g) for g
- * in 0..2, with automatic collection disabled on both sides.  The same
- * program is executed directly against rcgc in this process and written as
- * Python source; all seeds of a batch go into one script that python3 runs
- * once.  Both sides print the same records:
+ * attribute or item), dropped names (one or many at once), RES.clear() and
+ * rc_gc_collect(g) for g in 0..2, with automatic collection disabled on
+ * both sides.  The same program is executed directly against rcgc in this
+ * process and written as Python source; the seeds are split into batches
+ * (2 by default, so that two pythons run in parallel) and all seeds of a
+ * batch go into one script that python3 runs once.  Both sides print the
+ * same records:
  *
  *   seed S
  *   c G N fin=IDS live=COUNT/SUM/SUMSQ    after each collect: its result,
@@ -22,7 +24,9 @@
  *                                         nothing is found
  *   done live=COUNT
  *
- * and the two outputs must be equal line by line.
+ * and the two outputs must be equal line by line.  This side also checks,
+ * per seed, that no finalizer ran twice and that the heap is back to the
+ * same number of blocks after the cleanup.
  *
  * Correspondence of objects: in CPython 3.11+ an instance keeps its
  * attributes inline (no __dict__ object unless something asks for it, or a
@@ -35,9 +39,11 @@
  * finds its live objects with gc.get_objects() (everything the script had
  * before the first program is frozen, so that stays cheap).
  *
- * Usage: test_gc_diff [seeds [first [ops]]]; or RCGC_DIFF_SEEDS,
- * RCGC_DIFF_FIRST, RCGC_DIFF_OPS.  RCGC_DIFF_PYTHON names the interpreter
- * (default python3); RCGC_DIFF_DUMP=path keeps the generated script.
+ * Usage: test_gc_diff [seeds [first [ops]]] (default 2000 seeds from 1, 200
+ * operations each); or RCGC_DIFF_SEEDS, RCGC_DIFF_FIRST, RCGC_DIFF_OPS.
+ * RCGC_DIFF_JOBS sets the number of batches, RCGC_DIFF_PYTHON the
+ * interpreter (default python3); RCGC_DIFF_DUMP=path keeps the generated
+ * script (path.N per batch when there are several).
  * Without a usable python3 (3.11 to 3.13) the test prints "SKIP: ..." and
  * passes.
  */

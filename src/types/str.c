@@ -91,7 +91,7 @@ rc_object *rc_str_from_utf8(const char *s, size_t n) {
         return &ascii_chars[(unsigned char)s[0]].ob.base;
     if (n > (size_t)INTPTR_MAX / 2)
         return rci_error_null(RC_ERR_OVERFLOW, "string of %zu bytes is too long", n);
-    size_t bad;
+    size_t bad = 0;
     int ascii;
     intptr_t nchars = utf8_count((const unsigned char *)s, n, &bad, &ascii);
     if (nchars < 0)
