@@ -20,7 +20,13 @@
 
 /* gc_refs = refcount for every object in containers, and COLLECTING set.
  * Immortal objects never take part (3.13's rule: they are untracked). */
-static intptr_t update_refs(rci_gc_link *containers) {
+/* Set by update_refs: whether the set holds tuples / dicts, so that the
+ * untracking passes (a walk over every object) can be skipped when not. */
+typedef struct {
+    int tuples, dicts;
+} kinds_seen;
+
+static intptr_t update_refs(rci_gc_link *containers, kinds_seen *seen) {
     intptr_t n = 0;
     rci_gc_link *g = gc_next(containers);
     while (g != containers) {
@@ -34,6 +40,8 @@ static intptr_t update_refs(rci_gc_link *containers) {
                 rci_object_fatal("is tracked with a refcount of zero or less (it was freed "
                                  "without being untracked)", op);
             gc_reset_refs(g, op->refcount);
+            seen->tuples |= op->type == &rc_tuple_type;
+            seen->dicts |= op->type == &rc_dict_type;
             n++;
         }
         g = next;
@@ -125,8 +133,8 @@ static intptr_t move_unreachable(rci_gc_link *young, rci_gc_link *unreachable) {
  * objects there were and, in *reachable, how many stayed.  Counting here
  * saves the extra passes that measuring the lists would cost. */
 static intptr_t deduce_unreachable(rci_gc_link *base, rci_gc_link *unreachable,
-                                   intptr_t *reachable) {
-    intptr_t n = update_refs(base);
+                                   intptr_t *reachable, kinds_seen *seen) {
+    intptr_t n = update_refs(base, seen);
     subtract_refs(base);
     gc_list_init(unreachable);
     *reachable = move_unreachable(base, unreachable);
@@ -220,7 +228,9 @@ static intptr_t handle_resurrected_objects(rci_gc_link *unreachable,
                                            rci_gc_link *still_unreachable, rci_gc_link *old) {
     for (rci_gc_link *g = gc_next(unreachable); g != unreachable; g = gc_next(g))
         gc_clear_collecting(g);
-    intptr_t resurrected, n = deduce_unreachable(unreachable, still_unreachable, &resurrected);
+    kinds_seen seen = {0, 0};
+    intptr_t resurrected,
+        n = deduce_unreachable(unreachable, still_unreachable, &resurrected, &seen);
     clear_unreachable_mask(still_unreachable);
     gc_list_merge(unreachable, old);
     return n - resurrected;   /* the size of still_unreachable */
@@ -328,15 +338,18 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
     rci_gc_link *young = &h->gen[generation].head;
     rci_gc_link *old = generation + 1 < RCI_NUM_GENERATIONS ? &h->gen[generation + 1].head : young;
     rci_gc_link unreachable, finalizers, final_unreachable;
-    intptr_t survivors, candidates = deduce_unreachable(young, &unreachable, &survivors);
-    survivors -= untrack_atomic(young, &rc_tuple_type, rci_tuple_maybe_untrack);
+    kinds_seen seen = {0, 0};
+    intptr_t survivors, candidates = deduce_unreachable(young, &unreachable, &survivors, &seen);
+    if (seen.tuples)
+        survivors -= untrack_atomic(young, &rc_tuple_type, rci_tuple_maybe_untrack);
     /* promote survivors */
     if (young != old) {
         if (generation == RCI_NUM_GENERATIONS - 2)
             gs->long_lived_pending += survivors;
         gc_list_merge(young, old);
     } else {
-        survivors -= untrack_atomic(young, &rc_dict_type, rci_dict_maybe_untrack);
+        if (seen.dicts)
+            survivors -= untrack_atomic(young, &rc_dict_type, rci_dict_maybe_untrack);
         gs->long_lived_pending = 0;
         gs->long_lived_total = survivors;
     }
