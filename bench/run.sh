@@ -15,12 +15,17 @@
 # BENCH_PROGRAMS below.  The JSON is written from every RESULT line at the end.
 #
 # Environment knobs:
-#   BENCH_PROGRAMS      programs to run (default: "alloc types")
+#   BENCH_PROGRAMS      programs to run (default: "alloc types gc")
 #   ALLOC_IMPLS         implementations (default: "rcgc rcgc0 glibc mimalloc jemalloc";
 #                       rcgc0 is rcgc with purge delay 0: memory back at once)
 #   ALLOC_WORKLOADS     alloc_bench workloads, each run in its own process
 #   ALLOC_REPEAT        runs of every timed workload (default 3); the tables
 #                       show the median, the JSON also has _min and _max
+#   GC_WORKLOADS        gc_bench workloads (default: full cycles gc_collect
+#                       gc_traversal bintree pauses), each in its own process
+#   GC_BINTREE_REPEAT   runs of binary-trees for rcgc and the C peers (default
+#                       3; the tables show the median); CPython runs it once
+#   GC_PEERS            C peers of binary-trees (default: "glibc mimalloc boehm")
 #   CC, BENCH_CFLAGS    compiler and flags (default: gcc, -O2)
 #   BENCH_NO_INSTALL=1  never call apt-get
 # Functions are called through names built at run time (bench_<name>_run).
@@ -44,10 +49,13 @@ LOG="$OUT/bench.log"
 
 CC=${CC:-gcc}
 BENCH_CFLAGS=${BENCH_CFLAGS:--O2}
-BENCH_PROGRAMS=${BENCH_PROGRAMS:-alloc types}
+BENCH_PROGRAMS=${BENCH_PROGRAMS:-alloc types gc}
 ALLOC_IMPLS=${ALLOC_IMPLS:-rcgc rcgc0 glibc mimalloc jemalloc}
 ALLOC_WORKLOADS=${ALLOC_WORKLOADS:-burst churn bintree rss rss_trim90 rss_clustered rss_clustered_trim90}
 ALLOC_REPEAT=${ALLOC_REPEAT:-3}
+GC_WORKLOADS=${GC_WORKLOADS:-full cycles gc_collect gc_traversal bintree pauses}
+GC_BINTREE_REPEAT=${GC_BINTREE_REPEAT:-3}
+GC_PEERS=${GC_PEERS:-glibc mimalloc boehm}
 
 FAILED=0          # set to 1 when an rcgc program fails to build or run
 
@@ -130,7 +138,7 @@ find_librcgc() {
 # BENCH_CFLAGS is split into words on purpose.
 # shellcheck disable=SC2086
 # compile_impl SRC OUTPUT IMPL: build SRC for implementation IMPL
-# (rcgc|glibc|mimalloc|jemalloc).  Returns nonzero when that is impossible.
+# (rcgc|glibc|mimalloc|jemalloc|boehm).  Returns nonzero when that is impossible.
 compile_impl() {
     local src=$1 out=$2 impl=$3 lib
     local macro
@@ -154,6 +162,10 @@ compile_impl() {
     jemalloc)
         ensure_pkg libjemalloc-dev /usr/include/jemalloc/jemalloc.h || return 1
         $CC $BENCH_CFLAGS -D"$macro" -o "$out" "$src" -ljemalloc >>"$LOG" 2>&1
+        ;;
+    boehm)
+        ensure_pkg libgc-dev /usr/include/gc.h || return 1
+        $CC $BENCH_CFLAGS -D"$macro" -o "$out" "$src" -lgc >>"$LOG" 2>&1
         ;;
     *)
         note "unknown implementation $impl"
@@ -377,6 +389,198 @@ bench_types_report() {
         r=$(value types rcgc "$m"); c=$(value types "$py" "$m")
         printf '  %-28s %8s %10s%s\n' "$m" "$r" "${c:--}" "$([ -n "$c" ] && [ "$r" != "$c" ] && echo '  DIFFERS')"
     done
+}
+
+# ---------------------------------------------------------------------------
+# Program "gc": bench/gc_bench.c, bench/gc_cpython.py and, for binary-trees,
+# the plain C peers in bench/bintree_c.c (issue 4)
+# ---------------------------------------------------------------------------
+GC_PY=""
+GC_PEERS_BUILT=""
+
+# gc_aggregate FILE: medians of repeated runs (as aggregate_repeats), plus
+# <metric>_min, <metric>_max and <metric>_runs for bintree_seconds.
+gc_aggregate() {
+    sort -k1,1 -k2,2 -k3,3 -k4,4g "$1" | awk '
+        function flush(   med) {
+            if (n == 0) return
+            med = (n % 2) ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
+            print key, med
+            if (m == "bintree_seconds") {
+                print b, i, m "_min", x[1]
+                print b, i, m "_max", x[n]
+                print b, i, m "_runs", n
+            }
+            n = 0
+        }
+        { k = $1 " " $2 " " $3
+          if (k != key) { flush(); key = k; b = $1; i = $2; m = $3 }
+          x[++n] = $4 }
+        END { flush() }' >>"$RESULTS_TXT"
+}
+
+bench_gc_run() {
+    local bin="$OUT/gc_bench" impl w r timed="$OUT/.gc_timed.$$" have_rcgc=1
+    say "== gc: building gc_bench (rcgc) and bintree_c for: $GC_PEERS"
+    if ! compile_impl "$ROOT/bench/gc_bench.c" "$bin" rcgc; then
+        FAILED=1
+        have_rcgc=0
+    fi
+    GC_PEERS_BUILT=""
+    for impl in $GC_PEERS; do
+        if compile_impl "$ROOT/bench/bintree_c.c" "$OUT/bintree_c_$impl" "$impl"; then
+            GC_PEERS_BUILT="$GC_PEERS_BUILT $impl"
+        else
+            note "skipping the $impl binary-trees peer"
+        fi
+    done
+    if command -v python3 >/dev/null 2>&1; then
+        GC_PY=$(python3 -c 'import sys; print("cpython%d.%d" % sys.version_info[:2])')
+    else
+        GC_PY=""
+        note "python3 not found: the CPython columns of the gc tables are empty"
+    fi
+    say "== gc: running (one process per workload and implementation)"
+    : >"$timed"
+    for w in $GC_WORKLOADS; do
+        if [ "$w" = bintree ]; then
+            r=1
+            while [ "$r" -le "$GC_BINTREE_REPEAT" ]; do
+                if [ "$have_rcgc" = 1 ]; then
+                    printf '   %-14s %-12s run %d/%d\n' "$w" rcgc "$r" "$GC_BINTREE_REPEAT"
+                    RUN_RESULTS=$timed run_prog "gc_bench $w" "$bin" "$w" || FAILED=1
+                fi
+                for impl in $GC_PEERS_BUILT; do
+                    printf '   %-14s %-12s run %d/%d\n' "$w" "$impl" "$r" "$GC_BINTREE_REPEAT"
+                    RUN_RESULTS=$timed run_prog "bintree_c_$impl" "$OUT/bintree_c_$impl"
+                done
+                r=$((r + 1))
+            done
+            if [ -n "$GC_PY" ]; then   # about 50 s: once
+                printf '   %-14s %-12s run 1/1\n' "$w" "$GC_PY"
+                RUN_RESULTS=$timed run_prog "gc_cpython.py $w" python3 "$ROOT/bench/gc_cpython.py" "$w"
+            fi
+            continue
+        fi
+        if [ "$have_rcgc" = 1 ]; then
+            printf '   %-14s %s\n' "$w" rcgc
+            run_prog "gc_bench $w" "$bin" "$w" || FAILED=1
+        fi
+        if [ -n "$GC_PY" ]; then
+            printf '   %-14s %s\n' "$w" "$GC_PY"
+            run_prog "gc_cpython.py $w" python3 "$ROOT/bench/gc_cpython.py" "$w"
+        fi
+    done
+    gc_aggregate "$timed"
+    rm -f "$timed"
+}
+
+# gc_speed_row LABEL UNIT METRIC TARGET: one row of the collector table;
+# speedup = CPython's time / rcgc's time, verdict against TARGET (x).
+# min..max come from <metric>_min and <metric>_max when the programs print them.
+gc_speed_row() {
+    local label=$1 unit=$2 metric=$3 target=$4
+    awk -v l="$label" -v u="$unit" -v m="$metric" -v t="$target" -v py="${GC_PY:-cpython}" '
+        $1 == "gc" { v[$2, $3] = $4; have[$2, $3] = 1 }
+        function cell(i) { return ((i, m) in have) ? sprintf("%.2f", v[i, m]) : "-" }
+        function range(i) {
+            return ((i, m "_min") in have) ? sprintf("%.1f..%.1f", v[i, m "_min"], v[i, m "_max"]) : "-"
+        }
+        END {
+            r = v["rcgc", m]; c = v[py, m]
+            ok = ((("rcgc", m) in have) && ((py, m) in have) && r > 0)
+            sp = ok ? c / r : 0
+            printf "  %-40s %-10s %9s %15s %11s %15s %8s %6s  %s\n", l, u, cell("rcgc"), range("rcgc"),
+                   cell(py), range(py), ok ? sprintf("%.1fx", sp) : "-", ">=" t "x",
+                   ok ? (sp >= t ? "MET" : "NOT MET") : "-"
+        }' "$RESULTS_TXT"
+}
+
+bench_gc_report() {
+    local py=${GC_PY:-cpython}
+    say ""
+    say "== gc: results (issue 4)"
+    say "collector speed, rcgc vs $py (speedup = $py's time / rcgc's time)"
+    printf '  %-40s %-10s %9s %15s %11s %15s %8s %6s  %s\n' benchmark unit rcgc "min..max" "$py" \
+        "min..max" speedup target verdict
+    gc_speed_row "1 full collection, 1M live instances" "ns/object" full_ns_per_obj 5
+    gc_speed_row "2 1M instances in 2-cycles, collect+free" "ns/object" cycles_ns_per_obj 4
+    gc_speed_row "3 gc_collect: 100 rings of 21 Node" "us/collect" gc_collect_us 5
+    gc_speed_row "3 gc_traversal: 1000 nested lists" "us/collect" gc_traversal_us 5
+    say "  (1: median of 7 collections; 2: median of 5 rounds; 3: mean of 100 collections, as"
+    awk -v py="$py" '
+        $1 == "gc" { v[$2, $3] = $4 }
+        END {
+            a = v["rcgc", "gc_collect_us_median"]; b = v["rcgc", "gc_traversal_us_median"]
+            printf "   pyperformance reports it; by the medians: gc_collect %s, gc_traversal %s)\n",
+                   (a > 0) ? sprintf("%.1fx", v[py, "gc_collect_us_median"] / a) : "-",
+                   (b > 0) ? sprintf("%.1fx", v[py, "gc_traversal_us_median"] / b) : "-"
+        }' "$RESULTS_TXT"
+
+    awk -v order="rcgc $GC_PEERS_BUILT $py" -v py="$py" '
+        $1 == "gc" && $3 == "bintree_seconds"      { s[$2] = $4 }
+        $1 == "gc" && $3 == "bintree_seconds_min"  { lo[$2] = $4 }
+        $1 == "gc" && $3 == "bintree_seconds_max"  { hi[$2] = $4 }
+        $1 == "gc" && $3 == "bintree_seconds_runs" { runs[$2] = $4 }
+        $1 == "gc" && $3 == "bintree_ns_per_node"  { ns[$2] = $4 }
+        $1 == "gc" && $3 == "bintree_gc_seconds"   { gcs[$2] = $4 }
+        $1 == "gc" && $3 == "bintree_collections"  { colls[$2] = $4 }
+        function ratio(i, p) { return (p in s && s[p] > 0) ? sprintf("%.2f", s[i] / s[p]) : "-" }
+        END {
+            if (!("rcgc" in s)) exit
+            printf "binary-trees depth 18, 68,332,206 nodes (seconds: median of the runs; x peer = time ratio, below 1 is faster)\n"
+            printf "  %-12s %9s %17s %5s %9s %11s %9s %9s %11s %9s\n", "impl", "seconds", "min..max",
+                   "runs", "ns/node", "x mimalloc", "x glibc", "x boehm", "collections", "gc s"
+            n = split(order, im, " ")
+            for (k = 1; k <= n; k++) {
+                i = im[k]
+                if (!(i in s) || seen[i]++) continue
+                printf "  %-12s %9.3f %17s %5s %9s %11s %9s %9s %11s %9s\n", i, s[i],
+                       (i in lo) ? sprintf("%.3f..%.3f", lo[i], hi[i]) : "-",
+                       (i in runs) ? runs[i] : 1,
+                       (i in ns) ? sprintf("%.2f", ns[i]) : sprintf("%.2f", s[i] * 1e9 / 68332206),
+                       ratio(i, "mimalloc"), ratio(i, "glibc"), ratio(i, "boehm"),
+                       (i in colls) ? colls[i] : "-", (i in gcs) ? sprintf("%.3f", gcs[i]) : "-"
+            }
+            printf "  (collections and gc s: automatic collections and the sum of their pauses, rcgc\n"
+            printf "   from rc_gc_get_stats, CPython from gc.callbacks; Boehm: GC_get_gc_no)\n"
+            if ("mimalloc" in s)
+                printf "  target rcgc <= 1.5x mimalloc: %.2fx  %s\n", s["rcgc"] / s["mimalloc"],
+                       (s["rcgc"] <= 1.5 * s["mimalloc"]) ? "MET" : "NOT MET"
+            if ("glibc" in s)
+                printf "  target rcgc faster than glibc: %.2fx  %s\n", s["rcgc"] / s["glibc"],
+                       (s["rcgc"] < s["glibc"]) ? "MET" : "NOT MET"
+            if ("boehm" in s)
+                printf "  target rcgc faster than Boehm GC: %.2fx  %s\n", s["rcgc"] / s["boehm"],
+                       (s["rcgc"] < s["boehm"]) ? "MET" : "NOT MET"
+            if (py in s)
+                printf "  rcgc is %.1fx faster than %s\n", s[py] / s["rcgc"], py
+        }' "$RESULTS_TXT"
+
+    awk -v order="rcgc $py" '
+        $1 == "gc" && $3 ~ /^pause_/ { v[$2, $3] = $4; have[$2] = 1 }
+        END {
+            if (!("rcgc" in have)) exit
+            printf "pauses: 2M live instances, then 5M 2-cycles (1 in 4 kept in a 32768-entry window), automatic collections\n"
+            printf "  %-12s %20s %10s %10s %11s %11s %11s %9s\n", "impl", "collections g0/g1/g2",
+                   "median us", "p99 us", "max us", "gen1 max us", "pauses s", "churn s"
+            n = split(order, im, " ")
+            for (k = 1; k <= n; k++) {
+                i = im[k]
+                if (!(i in have)) continue
+                printf "  %-12s %20s %10.1f %10.1f %11.1f %11.1f %11.3f %9.3f\n", i,
+                       sprintf("%d/%d/%d", v[i, "pause_gen0_count"], v[i, "pause_gen1_count"],
+                               v[i, "pause_gen2_count"]),
+                       v[i, "pause_median_us"], v[i, "pause_p99_us"], v[i, "pause_max_us"],
+                       v[i, "pause_gen1_max_us"], v[i, "pause_total_s"], v[i, "pause_churn_seconds"]
+            }
+            if (im[2] in have && v["rcgc", "pause_max_us"] > 0)
+                printf "  %s / rcgc: median %.1fx, p99 %.1fx, max %.1fx (no numeric target: the issue asks for the distribution)\n",
+                       im[2], v[im[2], "pause_median_us"] / v["rcgc", "pause_median_us"],
+                       v[im[2], "pause_p99_us"] / v["rcgc", "pause_p99_us"],
+                       v[im[2], "pause_max_us"] / v["rcgc", "pause_max_us"]
+            printf "  (each pause recorded by a gc callback; exact percentiles, nearest rank)\n"
+        }' "$RESULTS_TXT"
 }
 
 # ---------------------------------------------------------------------------
