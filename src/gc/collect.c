@@ -204,7 +204,8 @@ static void move_legacy_finalizer_reachable(rci_gc_link *finalizers) {
 /* PEP 442: call each finalizer at most once (FINALIZED survives), with the
  * object kept alive across the call; objects freed meanwhile unlink
  * themselves from the lists. */
-static void finalize_garbage(rci_gc_link *collectable) {
+static intptr_t finalize_garbage(rci_gc_link *collectable) {
+    intptr_t called = 0;
     rci_gc_link seen;
     gc_list_init(&seen);
     while (!gc_list_is_empty(collectable)) {
@@ -216,9 +217,11 @@ static void finalize_garbage(rci_gc_link *collectable) {
             rc_incref(op);
             op->type->finalize(op);
             rc_decref(op);
+            called++;
         }
     }
     gc_list_merge(&seen, collectable);
+    return called;
 }
 
 /* Finalizers may have resurrected objects: recompute reachability over the
@@ -340,6 +343,7 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
     rci_gc_link unreachable, finalizers, final_unreachable;
     kinds_seen seen = {0, 0};
     intptr_t survivors, candidates = deduce_unreachable(young, &unreachable, &survivors, &seen);
+    intptr_t nunreachable = candidates - survivors;
     if (seen.tuples)
         survivors -= untrack_atomic(young, &rc_tuple_type, rci_tuple_maybe_untrack);
     /* promote survivors */
@@ -362,8 +366,16 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
             debug_cycle(h, "collectable", RCI_FROM_LINK(g));
     /* weak references to garbage are cleared here (weakref layer, issue 5) */
     intptr_t m = 0;
-    finalize_garbage(&unreachable);
-    m += handle_resurrected_objects(&unreachable, &final_unreachable, old);
+    if (finalize_garbage(&unreachable)) {
+        m += handle_resurrected_objects(&unreachable, &final_unreachable, old);
+    } else {
+        /* No finalizer ran, so no refcount changed and nothing can have been
+         * resurrected: the re-check would find the same set (with weakref
+         * callbacks, issue 5, this must also require that none ran). */
+        gc_list_init(&final_unreachable);
+        gc_list_merge(&unreachable, &final_unreachable);
+        m += nunreachable - gc_list_size(&finalizers);
+    }
     delete_garbage(h, &final_unreachable, old);
     intptr_t n = gc_list_size(&finalizers);
     if (gs->debug & RC_GC_DEBUG_UNCOLLECTABLE)
