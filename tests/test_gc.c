@@ -100,6 +100,15 @@ static rc_gc_generation_stats stats(int i) {
     return s[i];
 }
 
+/* The oldest generation's collected/uncollectable counts grew by exactly
+ * these amounts since s0 = stats(2). */
+static void check_gen2_delta(rc_gc_generation_stats s0, intptr_t collected,
+                             intptr_t uncollectable) {
+    rc_gc_generation_stats s = stats(2);
+    CHECK_EQ(s.collected - s0.collected, collected);
+    CHECK_EQ(s.uncollectable - s0.uncollectable, uncollectable);
+}
+
 static void clear_garbage(void) { rc_list_clear(rc_gc_garbage()); }
 
 static int is_quick(void) { return getenv("RCGC_TEST_QUICK") != NULL; }
@@ -166,10 +175,15 @@ static int legacy_del_calls;
 static void count_legacy_del(rc_object *self) { (void)self; legacy_del_calls++; }
 static void noop_del_legacy(rc_object *self) { (void)self; }
 
+/* A class whose legacy finalizer counts its calls, the count reset to 0. */
+static rc_object *new_counting_legacy_class(const char *name) {
+    legacy_del_calls = 0;
+    return new_class(name, NULL, count_legacy_del);
+}
+
 static void test_legacy_finalizer(void) {
     rc_gc_disable();
-    legacy_del_calls = 0;
-    rc_object *A = new_class("A", NULL, count_legacy_del);
+    rc_object *A = new_counting_legacy_class("A");
     rc_object *B = new_class("B", NULL, NULL);
     rc_object *a = self_loop(A, "a");
     void *id_a = a;
@@ -957,8 +971,7 @@ static void test_bug21435(void) {
  * holding a list: collect() 2, len(garbage) 1, uncollectable +2). */
 static void test_legacy_finalizer_reachable(void) {
     rc_gc_disable();
-    legacy_del_calls = 0;
-    rc_object *A = new_class("A", NULL, count_legacy_del);
+    rc_object *A = new_counting_legacy_class("A");
     rc_gc_collect(2);
     rc_gc_generation_stats s0 = stats(2);
     rc_object *a = self_loop(A, "a");
@@ -969,8 +982,7 @@ static void test_legacy_finalizer_reachable(void) {
     CHECK_EQ(rc_gc_collect(2), 2);
     CHECK_EQ(rc_list_size(rc_gc_garbage()), 1);
     CHECK(rc_list_get(rc_gc_garbage(), 0) == a);
-    CHECK_EQ(stats(2).uncollectable - s0.uncollectable, 2);
-    CHECK_EQ(stats(2).collected - s0.collected, 0);
+    check_gen2_delta(s0, 0, 2);
     CHECK(rc_getattr_borrowed(a, "l") == l);  /* nothing was cleared */
     CHECK_EQ(rc_list_size(l), 0);
     rc_delattr(a, "a");
@@ -1016,8 +1028,7 @@ static void test_saveall_legacy(void) {
  * (CPython 3.11: collect() 2, garbage [], tp_del once, collected +2). */
 static void test_legacy_finalizer_off_a_cycle(void) {
     rc_gc_disable();
-    legacy_del_calls = 0;
-    rc_object *A = new_class("A", NULL, count_legacy_del);
+    rc_object *A = new_counting_legacy_class("A");
     rc_object *P = new_class("P", NULL, NULL);
     rc_gc_collect(2);
     rc_gc_generation_stats s0 = stats(2);
@@ -1031,8 +1042,7 @@ static void test_legacy_finalizer_off_a_cycle(void) {
     CHECK_EQ(rc_gc_collect(2), 2);
     CHECK_EQ(rc_list_size(rc_gc_garbage()), 0);
     CHECK_EQ(legacy_del_calls, 1);
-    CHECK_EQ(stats(2).collected - s0.collected, 2);
-    CHECK_EQ(stats(2).uncollectable - s0.uncollectable, 0);
+    check_gen2_delta(s0, 2, 0);
     rc_decref(A);
     rc_decref(P);
 }
@@ -1620,8 +1630,7 @@ static void test_tutorial_node_pairs(void) {
 /* With a legacy finalizer on Node they land in gc.garbage instead
  * (Python with _testcapi.with_tp_del: collect 2000, len(garbage) 2000). */
 static void test_tutorial_node_pairs_legacy_del(void) {
-    legacy_del_calls = 0;
-    rc_object *Node = new_class("Node", NULL, count_legacy_del);
+    rc_object *Node = new_counting_legacy_class("Node");
     rc_gc_disable();
     rc_gc_collect(2);
     node_pairs(Node);
