@@ -62,6 +62,23 @@ static int set_containsi(rc_object *s, int64_t k) {
 
 /* Run a python3 script; its stdout goes to a malloc'ed buffer.  NULL (and
  * a printed note) when python3 is not installed. */
+/* 1 if our output equals python's; otherwise print the first differing line. */
+static int same_as_python(const char *py, const char *ours) {
+    if (!strcmp(py, ours))
+        return 1;
+    const char *a = py, *b = ours;
+    int line = 1;
+    while (*a && *a == *b) {
+        if (*a == '\n')
+            line++;
+        a++;
+        b++;
+    }
+    fprintf(stderr, "    first difference at output line %d: python '%.60s' ours '%.60s'\n",
+            line, a, b);
+    return 0;
+}
+
 static char *run_python(const char *script) {
     if (system("python3 -c 'import sys; sys.exit(0)' >/dev/null 2>&1") != 0) {
         printf("     (skipped: python3 is not installed)\n");
@@ -587,21 +604,7 @@ static void test_dict_vs_python(void) {
          "sys.stdout.write(''.join(out))\n");
     char *py = run_python(script.s);
     if (py) {
-        int same = !strcmp(py, ours.s);
-        CHECK(same);
-        if (!same) {
-            /* show the first differing line */
-            const char *a = py, *b = ours.s;
-            int line = 1;
-            while (*a && *a == *b) {
-                if (*a == '\n')
-                    line++;
-                a++;
-                b++;
-            }
-            fprintf(stderr, "    first difference at output line %d: python '%.40s' ours '%.40s'\n",
-                    line, a, b);
-        }
+        CHECK(same_as_python(py, ours.s));
         free(py);
     }
     free(script.s);
@@ -1251,20 +1254,7 @@ static void test_set_vs_python(void) {
          "sys.stdout.write(''.join(out))\n");
     char *py = run_python(script.s);
     if (py) {
-        int same = !strcmp(py, ours.s);
-        CHECK(same);
-        if (!same) {
-            const char *a = py, *b = ours.s;
-            int line = 1;
-            while (*a && *a == *b) {
-                if (*a == '\n')
-                    line++;
-                a++;
-                b++;
-            }
-            fprintf(stderr, "    first difference at output line %d: python '%.60s' ours '%.60s'\n",
-                    line, a, b);
-        }
+        CHECK(same_as_python(py, ours.s));
         free(py);
     }
     free(script.s);
