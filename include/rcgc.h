@@ -10,6 +10,7 @@
  *             and the generic protocol (hash, eq, repr, sizeof)
  *   class.h   classes created at run time, dict- or slots-backed instances
  *   gc.h      the cycle collector and the gc module API
+ *   weakref.h weak references and proxies
  */
 #ifndef RCGC_H
 #define RCGC_H
@@ -21,5 +22,6 @@
 #include "rcgc/builtins.h"
 #include "rcgc/class.h"
 #include "rcgc/gc.h"
+#include "rcgc/weakref.h"
 
 #endif /* RCGC_H */

@@ -24,6 +24,20 @@
  * Fatal diagnostics and errors (core/error.c)
  * ---------------------------------------------------------------------- */
 RCI_FUNC RC_NORETURN void rci_fatal(const char *fmt, ...) RC_PRINTF(1, 2);
+/* The calling thread's error slot, saved around code that must not
+ * disturb it (weak-reference callbacks: CPython saves and restores the
+ * pending exception around them). */
+typedef struct rci_error_state {
+    rc_errcode code;
+    char message[256];
+} rci_error_state;
+/* Save the slot into *s and clear it. */
+RCI_FUNC void rci_error_fetch(rci_error_state *s);
+/* Put a saved state back. */
+RCI_FUNC void rci_error_restore(const rci_error_state *s);
+/* If an error is recorded, print it as Python's unraisable hook does
+ * ("Exception ignored in: <what>" and "<Name>: message") and clear it. */
+RCI_FUNC void rci_error_write_unraisable(const char *what);
 /* rc_error_set returning NULL, for pointer-returning functions. */
 RCI_FUNC void *rci_error_null(rc_errcode code, const char *fmt, ...) RC_PRINTF(2, 3);
 
@@ -226,7 +240,11 @@ struct rc_heap {
     rci_memstate mem;
     /* object layer */
     int trash_nesting;
-    rc_object *trash_later;         /* linked through the refcount word */
+    /* Objects parked by the trashcan (a stack; refcounts stay 0, so a
+     * weak reference never mistakes a parked object for a live one). */
+    rc_object **trash;              /* trash_inline, or an OS block when deeper */
+    intptr_t ntrash, trash_cap;
+    rc_object *trash_inline[64];
     rci_generation gen[RCI_NUM_GENERATIONS];
     rci_gc_link permanent;
     rci_gc_state gc;

@@ -7,7 +7,8 @@
  *   2. the PEP 442 finalizer, with the count raised to 1 while it runs; a
  *      GC object's FINALIZED bit makes it run at most once.  If the
  *      finalizer resurrected the object, stop (re-tracking it);
- *   3. weak references are cleared here (added by the weakref layer);
+ *   3. weak references are cleared and their callbacks called
+ *      (weakref/weakref.c);
  *   4. the legacy `del` hook, with the same resurrection rule;
  *   5. the type's dealloc hook (or clear) releases what the object owns;
  *   6. built-in types with a free list may keep the dead object there;
@@ -15,13 +16,15 @@
  *
  * Trashcan: destroying an object drops its fields, which may destroy their
  * objects, and so on.  Past RCI_TRASH_LIMIT nested destructions the object
- * is parked on the heap's trash_later list (linked through its refcount
- * word, which is free once the count is zero) and destroyed by the
- * outermost destruction in a loop, so the C stack stays bounded for chains
- * of any length.
+ * is parked on the heap's trash stack and destroyed by the outermost
+ * destruction in a loop, so the C stack stays bounded for chains of any
+ * length.  A parked object keeps its count of zero: weak references to it
+ * already read as dead.  If the stack cannot grow (out of memory) the
+ * object is destroyed at once, one level deeper.
  */
 #include "mem/fastpath.h"
 #include "types/types.h"
+#include "weakref/weakref.h"
 
 /* Run a finalizer-like hook with the object temporarily alive.  Returns 1 if
  * the hook resurrected the object (someone else now holds a reference). */
@@ -50,7 +53,8 @@ static void destroy(rc_heap *h, rc_object *op, int was_tracked) {
             }
         }
     }
-    /* (weak references are cleared here by the weakref layer) */
+    if (t->flags & RC_TYPE_WEAKREF)
+        rci_weakref_clear_all(op);
     if (t->del && call_resurrectable(op, t->del)) {
         if (was_tracked)
             rc_gc_track(op);
@@ -72,10 +76,8 @@ static void destroy(rc_heap *h, rc_object *op, int was_tracked) {
 
 static void drain_trash(rc_heap *h) {
     h->trash_nesting = 1;   /* destructions inside the loop nest from 1 */
-    while (h->trash_later) {
-        rc_object *op = h->trash_later;
-        h->trash_later = (rc_object *)(uintptr_t)op->refcount;
-        op->refcount = 0;
+    while (h->ntrash) {
+        rc_object *op = h->trash[--h->ntrash];
         int was_tracked = 0;
         if (op->type->flags & RC_TYPE_GC) {
             rci_gc_link *g = RCI_AS_LINK(op);
@@ -85,6 +87,33 @@ static void drain_trash(rc_heap *h) {
         destroy(h, op, was_tracked);
     }
     h->trash_nesting = 0;
+    if (h->trash != h->trash_inline)
+        rci_os_free(h->trash, (size_t)h->trash_cap * sizeof *h->trash);
+    h->trash = NULL;
+    h->trash_cap = 0;
+}
+
+/* Push op on the trash stack; 0 if it cannot grow.  The inline part serves
+ * ordinary chains (they park about one object at a time), so only wide
+ * deep structures ask the OS for more. */
+static int park(rc_heap *h, rc_object *op) {
+    if (!h->trash) {
+        h->trash = h->trash_inline;
+        h->trash_cap = (intptr_t)(sizeof h->trash_inline / sizeof *h->trash_inline);
+    }
+    if (h->ntrash == h->trash_cap) {
+        intptr_t cap = h->trash_cap * 2;
+        rc_object **t = rci_os_malloc((size_t)cap * sizeof *t);
+        if (!t)
+            return 0;
+        memcpy(t, h->trash, (size_t)h->ntrash * sizeof *t);
+        if (h->trash != h->trash_inline)
+            rci_os_free(h->trash, (size_t)h->trash_cap * sizeof *t);
+        h->trash = t;
+        h->trash_cap = cap;
+    }
+    h->trash[h->ntrash++] = op;
+    return 1;
 }
 
 void rci_dealloc(rc_object *op) {
@@ -96,15 +125,13 @@ void rci_dealloc(rc_object *op) {
     int was_tracked = rc_gc_is_tracked(op);
     if (was_tracked)
         rc_gc_untrack(op);
-    if (h->trash_nesting >= RCI_TRASH_LIMIT) {
+    if (h->trash_nesting >= RCI_TRASH_LIMIT && park(h, op)) {
         if (was_tracked)
             RCI_AS_LINK(op)->prev |= RCI_GC_PARKED_TRACKED;
-        op->refcount = (intptr_t)(uintptr_t)h->trash_later;
-        h->trash_later = op;
         return;
     }
     h->trash_nesting++;
     destroy(h, op, was_tracked);
-    if (--h->trash_nesting == 0 && h->trash_later)
+    if (--h->trash_nesting == 0 && h->ntrash)
         drain_trash(h);
 }

@@ -10,12 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-typedef struct {
-    rc_errcode code;
-    char message[256];
-} error_slot;
-
-static _Thread_local error_slot slot;
+static _Thread_local rci_error_state slot;
 
 rc_errcode rc_error_code(void) { return slot.code; }
 const char *rc_error_message(void) { return slot.message; }
@@ -62,6 +57,22 @@ void *rci_error_null(rc_errcode code, const char *fmt, ...) {
     set_v(code, fmt, ap);
     va_end(ap);
     return NULL;
+}
+
+void rci_error_fetch(rci_error_state *s) {
+    *s = slot;
+    rc_error_clear();
+}
+
+void rci_error_restore(const rci_error_state *s) { slot = *s; }
+
+void rci_error_write_unraisable(const char *what) {
+    if (slot.code == RC_OK)
+        return;
+    fflush(stdout);
+    fprintf(stderr, "Exception ignored in: %s\n%s: %s\n", what, rc_error_name(slot.code),
+            slot.message);
+    rc_error_clear();
 }
 
 void rci_fatal(const char *fmt, ...) {

@@ -15,6 +15,7 @@
  */
 #include "gclist.h"
 #include "types/types.h"
+#include "weakref/weakref.h"
 
 /* ------------------------------------------------------------ reachability */
 
@@ -97,19 +98,58 @@ static int visit_reachable(rc_object *op, void *arg) {
     return 0;
 }
 
-/* One forward scan: objects with gc_refs > 0 are reachable and make their
- * referents reachable; the others move, tentatively, to unreachable (their
- * next word marked).  Afterwards young holds the reachable objects (prev
- * pointers restored, COLLECTING cleared). */
-static intptr_t move_unreachable(rci_gc_link *young, rci_gc_link *unreachable) {
+/* Ephemeron tables reached during a scan (weak-key dictionaries): their
+ * values are reachable only through entries whose key is reachable, which
+ * is known only once the scan is over (reference: docs/semantics.md). */
+typedef struct {
+    rc_object **items;
+    intptr_t n, cap;
+} eph_tables;
+
+/* Remember a reachable table; 0 if the array cannot grow (the caller then
+ * treats the table's values as ordinary strong references). */
+static int eph_add(eph_tables *t, rc_object *table) {
+    if (t->n == t->cap) {
+        intptr_t cap = t->cap ? t->cap * 2 : 16;
+        rc_object **p = rci_os_realloc(t->items, (size_t)t->cap * sizeof *p,
+                                       (size_t)cap * sizeof *p);
+        if (!p)
+            return 0;
+        t->items = p;
+        t->cap = cap;
+    }
+    t->items[t->n++] = table;
+    return 1;
+}
+
+static void eph_free(eph_tables *t) {
+    rci_os_free(t->items, (size_t)t->cap * sizeof *t->items);
+}
+
+/* Propagate reachability from a reachable object: ephemeron tables hold
+ * back their values. */
+static void traverse_reachable(rc_object *op, rci_gc_link *young, eph_tables *tables) {
+    const rc_type *t = op->type;
+    if (RC_UNLIKELY(t->flags & RCI_TYPE_EPHEMERON) && eph_add(tables, op))
+        rci_ephemeron_traverse_strong(op, visit_reachable, young);
+    else if (t->traverse)
+        t->traverse(op, visit_reachable, young);
+}
+
+/* One forward scan from *prevp: objects with gc_refs > 0 are reachable and
+ * make their referents reachable; the others move, tentatively, to
+ * unreachable (their next word marked).  Afterwards young holds the
+ * reachable objects scanned so far (prev pointers restored, COLLECTING
+ * cleared) and *prevp is its last one; a later call resumes from there when
+ * more objects were made reachable (appended to young). */
+static intptr_t scan_young(rci_gc_link *young, rci_gc_link *unreachable, rci_gc_link **prevp,
+                           eph_tables *tables) {
     intptr_t reachable = 0;
-    rci_gc_link *prev = young;
-    rci_gc_link *g = gc_next(young);
+    rci_gc_link *prev = *prevp;
+    rci_gc_link *g = (rci_gc_link *)prev->next;
     while (g != young) {
         if (gc_get_refs(g)) {
-            rc_object *op = RCI_FROM_LINK(g);
-            if (op->type->traverse)
-                op->type->traverse(op, visit_reachable, young);
+            traverse_reachable(RCI_FROM_LINK(g), young, tables);
             gc_set_prev(g, prev);
             gc_clear_collecting(g);
             prev = g;
@@ -125,6 +165,47 @@ static intptr_t move_unreachable(rci_gc_link *young, rci_gc_link *unreachable) {
         g = (rci_gc_link *)prev->next;
     }
     young->prev = (uintptr_t)prev;
+    *prevp = prev;
+    return reachable;
+}
+
+/* After a scan: is key reachable?  Outside the set, already scanned, or
+ * waiting in young to be scanned - anything but the unreachable list. */
+static int key_reachable(const rc_object *key) {
+    rci_gc_link *g = gc_link_of(key);
+    return !g || !gc_is_collecting(g) || !(g->next & RCI_GC_NEXT_UNREACHABLE);
+}
+
+typedef struct {
+    rci_gc_link *young;
+    int changed;
+} eph_pass;
+
+static void eph_entry(rc_object *key, rc_object *value, void *arg) {
+    eph_pass *p = arg;
+    rci_gc_link *g = gc_link_of(value);
+    if (key_reachable(key) && g && gc_is_collecting(g) && (g->next & RCI_GC_NEXT_UNREACHABLE)) {
+        visit_reachable(value, p->young);
+        p->changed = 1;
+    }
+}
+
+/* Split young into reachable and unreachable: scan, then give every
+ * reachable table's entries with reachable keys their values, and scan on
+ * from what that made reachable, until nothing changes. */
+static intptr_t move_unreachable(rci_gc_link *young, rci_gc_link *unreachable) {
+    eph_tables tables = {NULL, 0, 0};
+    rci_gc_link *prev = young;
+    intptr_t reachable = scan_young(young, unreachable, &prev, &tables);
+    for (;;) {
+        eph_pass pass = {young, 0};
+        for (intptr_t i = 0; i < tables.n; i++)
+            rci_ephemeron_visit_entries(tables.items[i], eph_entry, &pass);
+        if (!pass.changed)
+            break;
+        reachable += scan_young(young, unreachable, &prev, &tables);
+    }
+    eph_free(&tables);
     unreachable->next &= ~RCI_GC_NEXT_UNREACHABLE;
     return reachable;
 }
@@ -240,6 +321,15 @@ static intptr_t handle_resurrected_objects(rci_gc_link *unreachable,
 }
 
 /* ------------------------------------------------------------ clearing */
+
+/* Silently clear every weak reference to the objects of list. */
+static void clear_new_weakrefs(rci_gc_link *list) {
+    for (rci_gc_link *g = gc_next(list); g != list; g = gc_next(g)) {
+        rci_weakref **head = rci_weaklist_of(RCI_FROM_LINK(g));
+        while (head && *head)
+            rci_weakref_unlink(*head);
+    }
+}
 
 static void garbage_append(rc_heap *h, rc_object *op) {
     rc_list_append(h->gc.garbage, op);   /* on NOMEM it stays out, as in CPython */
@@ -364,14 +454,19 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
     if (gs->debug & RC_GC_DEBUG_COLLECTABLE)
         for (rci_gc_link *g = gc_next(&unreachable); g != &unreachable; g = gc_next(g))
             debug_cycle(h, "collectable", RCI_FROM_LINK(g));
-    /* weak references to garbage are cleared here (weakref layer, issue 5) */
+    /* weak references to garbage are cleared (and the callbacks of those that
+     * are not garbage called) before any finalizer runs */
     intptr_t m = 0;
-    if (finalize_garbage(&unreachable)) {
+    intptr_t callbacks = rci_weakref_handle_garbage(&unreachable, &m);
+    if (finalize_garbage(&unreachable) || callbacks) {
         m += handle_resurrected_objects(&unreachable, &final_unreachable, old);
+        /* weak references that finalizers or callbacks made to what is still
+         * garbage are cleared too, before the clear hooks run (CPython's
+         * gh-91636 fix); their callbacks are not called */
+        clear_new_weakrefs(&final_unreachable);
     } else {
-        /* No finalizer ran, so no refcount changed and nothing can have been
-         * resurrected: the re-check would find the same set (with weakref
-         * callbacks, issue 5, this must also require that none ran). */
+        /* No finalizer or callback ran, so no refcount changed and nothing
+         * can have been resurrected: the re-check would find the same set. */
         gc_list_init(&final_unreachable);
         gc_list_merge(&unreachable, &final_unreachable);
         m += nunreachable - gc_list_size(&finalizers);
