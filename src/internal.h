@@ -229,6 +229,16 @@ typedef struct rci_gc_state {
     rc_gc_generation_stats stats[RCI_NUM_GENERATIONS];
 } rci_gc_state;
 
+/* weakref.finalize's per-heap registry (weakref/finalize.c; added for
+ * issue 5).  Invariant: first..last lists, oldest first, exactly the live
+ * finalizers of this heap, and the registry owns one reference to each;
+ * that reference is what keeps a finalizer the user dropped alive. */
+typedef struct rci_finalize_registry {
+    struct rci_finalize *first, *last;
+    uint64_t created;   /* finalizers ever registered: the exit run notices new ones */
+    int shutdown;       /* the exit run is over: no finalizer function runs again */
+} rci_finalize_registry;
+
 #define RCI_HEAP_MAGIC 0x72636870u  /* "rchp" */
 #define RCI_TRASH_LIMIT 50
 
@@ -249,6 +259,7 @@ struct rc_heap {
     rci_gc_link permanent;
     rci_gc_state gc;
     rci_types_state types;          /* free lists, interned strings, repr guard */
+    rci_finalize_registry finalizers;   /* live finalize objects (issue 5) */
 };
 
 /* The calling thread's current heap (core/heap.c). */
@@ -275,6 +286,10 @@ RCI_FUNC void rci_gc_maybe_collect(rc_heap *h);
 /* At heap destruction: report uncollectable garbage like Python's shutdown
  * warning (gc/gcmodule.c). */
 RCI_FUNC void rci_gc_report_at_exit(rc_heap *h);
+/* At heap destruction, before that report: run the live finalizers whose
+ * at-exit flag is set, newest first, with the collector disabled; then
+ * refuse to run any more (weakref/finalize.c).  h must be current. */
+RCI_FUNC void rci_finalize_at_exit(rc_heap *h);
 
 /* Destroy an object whose count reached zero (core/dealloc.c). */
 RCI_FUNC void rci_dealloc(rc_object *op);

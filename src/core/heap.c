@@ -78,9 +78,12 @@ int rc_heap_destroy(rc_heap *h) {
     }
     if (default_heap == h)
         default_heap = NULL;
-    {   /* Python's "uncollectable objects at shutdown" warning */
+    {   /* weakref.finalize's atexit run (it may still create and free
+         * objects, so it comes first), then Python's "uncollectable
+         * objects at shutdown" warning */
         rc_heap *prev = rci_current_heap;
         rci_current_heap = h;
+        rci_finalize_at_exit(h);
         rci_gc_report_at_exit(h);
         rci_current_heap = prev;
     }

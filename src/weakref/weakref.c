@@ -135,7 +135,8 @@ static intptr_t chain_deliver(call_chain *c) {
 }
 
 /* Empty obj's list: every reference is cleared; those for which wants(wr)
- * holds are chained for a callback. */
+ * holds are chained for a callback.  A reference whose own count is 0 is
+ * being destroyed (or is parked by the trashcan): it only loses its link. */
 static void clear_list(rc_object *obj, call_chain *c, int (*wants)(const rci_weakref *)) {
     rci_weakref **head = rci_weaklist_of(obj);
     if (!head)
@@ -143,21 +144,23 @@ static void clear_list(rc_object *obj, call_chain *c, int (*wants)(const rci_wea
     while (*head) {
         rci_weakref *wr = *head;
         rci_weakref_unlink(wr);
-        if (wr->callback && wants(wr))
+        if (wr->callback && wr->ob.refcount > 0 && wants(wr))
             chain_add(c, wr);
     }
 }
 
-/* Refcount death: a reference that is itself being destroyed (count 0)
- * just loses its callback. */
-static int alive_ref(const rci_weakref *wr) { return wr->ob.refcount > 0; }
+/* Refcount death: every live reference with a callback is called. */
+static int any_ref(const rci_weakref *wr) {
+    (void)wr;
+    return 1;
+}
 
 void rci_weakref_clear_all(rc_object *op) {
     rci_weakref **head = rci_weaklist_of(op);
     if (!head || !*head)
         return;
     call_chain c = {NULL, NULL, 0, 0};
-    clear_list(op, &c, alive_ref);
+    clear_list(op, &c, any_ref);
     chain_deliver(&c);
 }
 
