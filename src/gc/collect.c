@@ -322,15 +322,6 @@ static intptr_t handle_resurrected_objects(rci_gc_link *unreachable,
 
 /* ------------------------------------------------------------ clearing */
 
-/* Silently clear every weak reference to the objects of list. */
-static void clear_new_weakrefs(rci_gc_link *list) {
-    for (rci_gc_link *g = gc_next(list); g != list; g = gc_next(g)) {
-        rci_weakref **head = rci_weaklist_of(RCI_FROM_LINK(g));
-        while (head && *head)
-            rci_weakref_unlink(*head);
-    }
-}
-
 static void garbage_append(rc_heap *h, rc_object *op) {
     rc_list_append(h->gc.garbage, op);   /* on NOMEM it stays out, as in CPython */
 }
@@ -460,10 +451,15 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
     intptr_t callbacks = rci_weakref_handle_garbage(&unreachable, &m);
     if (finalize_garbage(&unreachable) || callbacks) {
         m += handle_resurrected_objects(&unreachable, &final_unreachable, old);
-        /* weak references that finalizers or callbacks made to what is still
-         * garbage are cleared too, before the clear hooks run (CPython's
-         * gh-91636 fix); their callbacks are not called */
-        clear_new_weakrefs(&final_unreachable);
+        /* Weak references that finalizers or callbacks made to what is still
+         * garbage: cleared before any clear hook runs, so nothing can reach
+         * a half-cleared object through them (CPython's gh-91636 fix).  As
+         * in 3.11, those that are not garbage still call back; their
+         * callbacks cannot reach the garbage (it would have been resurrected
+         * above), so this needs no further check. */
+        intptr_t late_freed = 0;
+        rci_weakref_handle_garbage(&final_unreachable, &late_freed);
+        m += late_freed;
     } else {
         /* No finalizer or callback ran, so no refcount changed and nothing
          * can have been resurrected: the re-check would find the same set. */
