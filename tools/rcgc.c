@@ -14,6 +14,7 @@ static const struct {
     {"refcount", tour_refcount},
     {"objects", tour_objects},
     {"gc", tour_gc},
+    {"weakref", tour_weakref},
 };
 
 static int usage(FILE *f) {

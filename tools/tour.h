@@ -4,4 +4,5 @@
 int tour_refcount(void);
 int tour_objects(void);
 int tour_gc(void);
+int tour_weakref(void);
 #endif
