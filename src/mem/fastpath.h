@@ -37,8 +37,9 @@ static inline uint32_t rci_pool_start(const rci_pool *pool, size_t size) {
 
 /* The pool of p, which lies in arena a.  The cheap checks run here on every
  * free: p must be 16-byte aligned, inside a pool that is in use, below the
- * pool's carved part and past the arena guard; anything else (a double free
- * that emptied the pool, a wild pointer) aborts with a diagnostic.  The
+ * pool's carved part and past the arena guard, in a pool with blocks in use
+ * (a class's last pool may be kept while empty); anything else (a double
+ * free that emptied the pool, a wild pointer) aborts with a diagnostic.  The
  * exact block-boundary check (a pointer into the middle of a block) costs a
  * multiply on the critical path, so it runs in debug mode
  * (rci_pool_of_strict) and for rc_mem_usable_size / realloc. */
@@ -46,7 +47,7 @@ static inline rci_pool *rci_pool_of(rci_arena *a, const void *p, const rc_object
     unsigned i = (unsigned)(((uintptr_t)p - a->base) / RCI_POOL_SIZE);
     rci_pool *pool = &a->pools[i];
     uint32_t off = (uint32_t)((uintptr_t)p & (RCI_POOL_SIZE - 1));
-    if (RC_UNLIKELY(((a->free_mask >> i) & 1) | ((uintptr_t)p & 15) |
+    if (RC_UNLIKELY(((a->free_mask >> i) & 1) | ((uintptr_t)p & 15) | (pool->count == 0) |
                     (off >= pool->nextoffset) | ((uintptr_t)p - a->base < RCI_ARENA_GUARD)))
         rci_bad_block(p, obj);
     return pool;
