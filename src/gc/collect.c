@@ -49,39 +49,93 @@ static intptr_t update_refs(rci_gc_link *containers, kinds_seen *seen) {
     return n;
 }
 
-/* A reference from inside the set: one fewer external reference.  arg is
+/* ------------------------------------------------------ visiting referents
+ *
+ * The reachability passes visit referents through inline visitors,
+ * visit(referent, n, ctx), which account for n references to one referent
+ * at once.  list and tuple items are walked right here (no indirect call
+ * per object or per item), and consecutive repeats of one referent are
+ * folded into one visit: [x] * n costs one gc_refs update instead of a chain
+ * of n dependent writes to the same word.  Every other type goes through its
+ * traverse hook with a thin callback that visits with n = 1. */
+typedef void (*gc_visitor)(rc_object *op, intptr_t n, void *ctx);
+
+static GC_INLINE void visit_items(rc_object *const *items, intptr_t size, gc_visitor visit,
+                                  void *ctx) {
+    rc_object *run = NULL;   /* the referent being repeated (NULL: holes) */
+    intptr_t count = 0;
+    for (intptr_t i = 0; i < size; i++) {
+        rc_object *op = items[i];
+        if (op == run) {
+            count++;
+            continue;
+        }
+        if (run)
+            visit(run, count, ctx);
+        run = op;
+        count = 1;
+    }
+    if (run)
+        visit(run, count, ctx);
+}
+
+/* Visit every referent of op: inline for list and tuple, else through the
+ * type's traverse hook with cb (which must visit with n = 1). */
+static GC_INLINE void traverse_inline(rc_object *op, gc_visitor visit, rc_visitproc cb,
+                                      void *ctx) {
+    const rc_type *t = op->type;
+    if (t == &rc_list_type) {
+        const rci_list *l = (const rci_list *)op;
+        visit_items(l->items, l->ob.size, visit, ctx);
+    } else if (t == &rc_tuple_type) {
+        const rci_tuple *tp = (const rci_tuple *)op;
+        visit_items(tp->items, tp->ob.size, visit, ctx);
+    } else if (t->traverse) {
+        t->traverse(op, cb, ctx);
+    }
+}
+
+static RC_NORETURN __attribute__((noinline, cold)) void refcount_too_small(rc_object *op,
+                                                                          rc_object *parent) {
+    char what[200];
+    snprintf(what, sizeof what,
+             "has more references from objects being collected than its refcount "
+             "(%ld): refcount is too small (last seen from a '%s' at %p)",
+             (long)op->refcount, rc_type_name(parent), (void *)parent);
+    rci_object_fatal(what, op);
+}
+
+/* n references from inside the set: n fewer external references.  ctx is
  * the referring object (for the diagnostic). */
-static int visit_decref(rc_object *op, void *arg) {
-    rc_object *parent = arg;
+static GC_INLINE void visit_decref(rc_object *op, intptr_t n, void *ctx) {
     rci_gc_link *g = gc_link_of(op);
     if (g && gc_is_collecting(g)) {
-        if (RC_UNLIKELY(gc_get_refs(g) <= 0)) {
-            char what[200];
-            snprintf(what, sizeof what,
-                     "has more references from objects being collected than its refcount "
-                     "(%ld): refcount is too small (last seen from a '%s' at %p)",
-                     (long)op->refcount, rc_type_name(parent), (void *)parent);
-            rci_object_fatal(what, op);
-        }
-        gc_decref(g);
+        if (RC_UNLIKELY(gc_get_refs(g) < n))
+            refcount_too_small(op, ctx);
+        gc_sub_refs(g, n);
     }
+}
+
+static int visit_decref_cb(rc_object *op, void *ctx) {
+    visit_decref(op, 1, ctx);
     return 0;
 }
 
 static void subtract_refs(rci_gc_link *containers) {
     for (rci_gc_link *g = gc_next(containers); g != containers; g = gc_next(g)) {
         rc_object *op = RCI_FROM_LINK(g);
-        if (op->type->traverse)
-            op->type->traverse(op, visit_decref, op);
+        traverse_inline(op, visit_decref, visit_decref_cb, op);
     }
 }
 
-/* A referent of a reachable object is reachable. */
-static int visit_reachable(rc_object *op, void *arg) {
-    rci_gc_link *reachable = arg;
+/* A referent of a reachable object is reachable (n does not matter).  ctx
+ * is the list of reachable objects being scanned. */
+static GC_INLINE void visit_reachable(rc_object *op, intptr_t n, void *ctx) {
+    (void)n;
+    rci_gc_link *reachable = ctx;
     rci_gc_link *g = gc_link_of(op);
     if (!g || !gc_is_collecting(g))
-        return 0;   /* other generation, or already scanned */
+        return;   /* other generation, or already scanned */
     if (g->next & RCI_GC_NEXT_UNREACHABLE) {
         /* Tentatively unreachable, but it is not: back to the young list,
          * where move_unreachable will reach it again. */
@@ -94,6 +148,10 @@ static int visit_reachable(rc_object *op, void *arg) {
     } else if (gc_get_refs(g) == 0) {
         gc_set_refs(g, 1);                  /* still ahead in the scan */
     }
+}
+
+static int visit_reachable_cb(rc_object *op, void *ctx) {
+    visit_reachable(op, 1, ctx);
     return 0;
 }
 
@@ -107,9 +165,7 @@ static intptr_t move_unreachable(rci_gc_link *young, rci_gc_link *unreachable) {
     rci_gc_link *g = gc_next(young);
     while (g != young) {
         if (gc_get_refs(g)) {
-            rc_object *op = RCI_FROM_LINK(g);
-            if (op->type->traverse)
-                op->type->traverse(op, visit_reachable, young);
+            traverse_inline(RCI_FROM_LINK(g), visit_reachable, visit_reachable_cb, young);
             gc_set_prev(g, prev);
             gc_clear_collecting(g);
             prev = g;
