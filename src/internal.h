@@ -261,6 +261,15 @@ RCI_FUNC void rci_gc_report_at_exit(rc_heap *h);
 /* Destroy an object whose count reached zero (core/dealloc.c). */
 RCI_FUNC void rci_dealloc(rc_object *op);
 
+/* Collector hint (bit 27, reserved for the library's own types): the
+ * instance's references are exactly the object pointers (NULL = none) in the
+ * words from the end of its rc_object header up to weaklist_offset (types
+ * with RC_TYPE_WEAKREF) or basic_size, plus one reference to its type.  The
+ * type's traverse must visit exactly those; the collector's passes then
+ * visit them inline instead of calling traverse (gc/collect.c).  Meant for
+ * slots-backed instances (types/class.c). */
+#define RCI_TYPE_GC_INLINE_REFS (1u << 27)
+
 /* Type flags reserved for the library's own types (bits 24..31): which
  * free list dead instances may go to (types/freelist.c). */
 #define RCI_TYPE_FREELIST_FLOAT (1u << 28)

@@ -79,8 +79,19 @@ static GC_INLINE void visit_items(rc_object *const *items, intptr_t size, gc_vis
         visit(run, count, ctx);
 }
 
-/* Visit every referent of op: inline for list and tuple, else through the
- * type's traverse hook with cb (which must visit with n = 1). */
+/* The referents of an RCI_TYPE_GC_INLINE_REFS object (internal.h): the
+ * pointers after the header, then its type. */
+static GC_INLINE void visit_inline_refs(rc_object *op, const rc_type *t, gc_visitor visit,
+                                        void *ctx) {
+    size_t end = (t->flags & RC_TYPE_WEAKREF) ? t->weaklist_offset : t->basic_size;
+    rc_object *const *refs = (rc_object *const *)(op + 1);
+    visit_items(refs, (intptr_t)((end - sizeof(rc_object)) / sizeof(rc_object *)), visit, ctx);
+    visit((rc_object *)(uintptr_t)t, 1, ctx);
+}
+
+/* Visit every referent of op: inline for list, tuple and types with
+ * RCI_TYPE_GC_INLINE_REFS, else through the type's traverse hook with cb
+ * (which must visit with n = 1). */
 static GC_INLINE void traverse_inline(rc_object *op, gc_visitor visit, rc_visitproc cb,
                                       void *ctx) {
     const rc_type *t = op->type;
@@ -90,6 +101,8 @@ static GC_INLINE void traverse_inline(rc_object *op, gc_visitor visit, rc_visitp
     } else if (t == &rc_tuple_type) {
         const rci_tuple *tp = (const rci_tuple *)op;
         visit_items(tp->items, tp->ob.size, visit, ctx);
+    } else if (t->flags & RCI_TYPE_GC_INLINE_REFS) {
+        visit_inline_refs(op, t, visit, ctx);
     } else if (t->traverse) {
         t->traverse(op, cb, ctx);
     }
