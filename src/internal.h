@@ -204,6 +204,14 @@ typedef struct rci_gc_state {
     int collecting;                 /* a collection is running: no re-entry */
     intptr_t long_lived_total;      /* survivors of the last full collection */
     intptr_t long_lived_pending;    /* promoted into gen 2 since then */
+    int full_rule;                  /* rc_gc_full_rule; 0 = not resolved yet */
+    /* Objects tracked in this heap (every generation and the permanent
+     * one): +1 in rc_gc_track, -1 in rc_gc_untrack and wherever the
+     * collector untracks by itself.  Code that links or unlinks generation
+     * lists directly must keep it right; the growth rule reads it. */
+    intptr_t tracked;
+    intptr_t frozen;                /* tracked when rc_gc_freeze last ran; 0 after unfreeze */
+    intptr_t old_after_full;        /* generation 2's size after the last full collection */
     rc_object *garbage;             /* gc.garbage: points at garbage_list.list */
     struct {                        /* an immortal list living in the heap */
         rci_gc_link link;           /* never tracked; laid out like a GC object */
@@ -254,6 +262,9 @@ RCI_FUNC RC_NORETURN void rci_object_fatal(const char *what, const rc_object *op
 /* The collector (gc/collect.c): an automatic collection when generation 0
  * is over its threshold, called before a GC object is allocated. */
 RCI_FUNC void rci_gc_maybe_collect(rc_heap *h);
+/* The heap's full-collection rule (rc_gc_full_rule), resolved from
+ * RCGC_GC_FULL_RULE the first time it is needed (gc/gcmodule.c). */
+RCI_FUNC int rci_gc_full_rule(rc_heap *h);
 /* At heap destruction: report uncollectable garbage like Python's shutdown
  * warning (gc/gcmodule.c). */
 RCI_FUNC void rci_gc_report_at_exit(rc_heap *h);

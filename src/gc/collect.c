@@ -35,6 +35,7 @@ static intptr_t update_refs(rci_gc_link *containers, kinds_seen *seen) {
         if (RC_UNLIKELY(rc_is_immortal(op))) {
             gc_list_remove(g);
             g->prev &= RCI_GC_FINALIZED;
+            rci_current_heap->gc.tracked--;
         } else {
             if (RC_UNLIKELY(op->refcount <= 0))
                 rci_object_fatal("is tracked with a refcount of zero or less (it was freed "
@@ -385,6 +386,18 @@ static void record_pause(rci_gc_state *gs, int generation, uint64_t ns) {
     st->pause_histogram[b]++;
 }
 
+/* The size of generation 2 now, from the heap's tracked-object counter:
+ * everything tracked minus the young generations (walked: at most about
+ * threshold0 * (threshold1 + 1) objects) and the permanent generation (as
+ * frozen; frozen objects that died since count as deaths in generation 2,
+ * which can only delay a full collection). */
+static intptr_t old_generation_size(rc_heap *h) {
+    intptr_t n = h->gc.tracked - h->gc.frozen;
+    for (int i = 0; i < RCI_NUM_GENERATIONS - 1; i++)
+        n -= gc_list_size(&h->gen[i].head);
+    return n > 0 ? n : 0;
+}
+
 /* gc_collect_main: returns the number of unreachable objects found. */
 static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out,
                              intptr_t *uncollectable_out, intptr_t *candidates_out) {
@@ -455,8 +468,10 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
         fprintf(f, "gc: done, %ld unreachable, %ld uncollectable, %.4fs elapsed\n",
                 (long)(n + m), (long)n, (double)elapsed / 1e9);
     handle_legacy_finalizers(h, &finalizers, old);
-    if (generation == RCI_NUM_GENERATIONS - 1)
+    if (generation == RCI_NUM_GENERATIONS - 1) {
         rci_freelist_clear(h);
+        gs->old_after_full = old_generation_size(h);   /* the growth rule's baseline */
+    }
     rc_gc_generation_stats *st = &gs->stats[generation];
     st->collections++;
     st->collected += (uint64_t)m;
@@ -480,15 +495,28 @@ static intptr_t collect_with_callbacks(rc_heap *h, int generation) {
     return r;
 }
 
+/* Whether the long-lived rule allows a full collection now (generation 2
+ * is over its threshold).  CPython's rule (issue #4074): the objects
+ * promoted into generation 2 since the last full collection are at least 25%
+ * of those that survived it; promotions are never taken back, so objects
+ * that died by reference counting still count.  The growth rule: generation
+ * 2 has really grown by 25% since then, i.e. promotions minus the objects
+ * of generation 2 that died by reference counting (cyclic garbage does not
+ * die that way, so it still counts as growth). */
+static int full_collection_due(rc_heap *h) {
+    rci_gc_state *gs = &h->gc;
+    if (rci_gc_full_rule(h) == RC_GC_FULL_RULE_CPYTHON)
+        return gs->long_lived_pending >= gs->long_lived_total / 4;
+    return old_generation_size(h) - gs->old_after_full >= gs->old_after_full / 4;
+}
+
 void rci_gc_maybe_collect(rc_heap *h) {
     rci_gc_state *gs = &h->gc;
     if (!gs->enabled || !h->gen[0].threshold || gs->collecting)
         return;
     for (int i = RCI_NUM_GENERATIONS - 1; i >= 0; i--) {
         if (h->gen[i].count > h->gen[i].threshold) {
-            /* the 25% long-lived rule: a full collection only when enough
-             * new objects survived into the old generation (issue #4074) */
-            if (i == RCI_NUM_GENERATIONS - 1 && gs->long_lived_pending < gs->long_lived_total / 4)
+            if (i == RCI_NUM_GENERATIONS - 1 && !full_collection_due(h))
                 continue;
             gs->collecting = 1;
             collect_with_callbacks(h, i);
