@@ -237,18 +237,30 @@ static intptr_t untrack_atomic(rci_gc_link *head, const rc_type *t, int (*maybe)
 
 static int has_legacy_finalizer(const rc_object *op) { return op->type->del != NULL; }
 
+/* Whether finalize_garbage would call op's finalizer. */
+static int needs_finalizer(const rc_object *op) {
+    return op->type->finalize && !(RCI_AS_LINK(op)->prev & RCI_GC_FINALIZED);
+}
+
 /* Move objects with a legacy `del` hook out of unreachable (clearing the
- * UNREACHABLE marks of all). */
-static void move_legacy_finalizers(rci_gc_link *unreachable, rci_gc_link *finalizers) {
+ * UNREACHABLE marks of all).  Returns whether any object left may need its
+ * finalizer called, so that finalize_garbage's walk can be skipped when
+ * none does (objects that move out later only make the answer cautious). */
+static int move_legacy_finalizers(rci_gc_link *unreachable, rci_gc_link *finalizers) {
+    int finalizers_due = 0;
     rci_gc_link *g = gc_next(unreachable), *next;
     for (; g != unreachable; g = next) {
         g->next &= ~RCI_GC_NEXT_UNREACHABLE;
         next = gc_next(g);
-        if (has_legacy_finalizer(RCI_FROM_LINK(g))) {
+        rc_object *op = RCI_FROM_LINK(g);
+        if (has_legacy_finalizer(op)) {
             gc_clear_collecting(g);
             gc_list_move(g, finalizers);
+        } else {
+            finalizers_due |= needs_finalizer(op);
         }
     }
+    return finalizers_due;
 }
 
 static int visit_move(rc_object *op, void *arg) {
@@ -282,7 +294,7 @@ static intptr_t finalize_garbage(rci_gc_link *collectable) {
         rci_gc_link *g = gc_next(collectable);
         rc_object *op = RCI_FROM_LINK(g);
         gc_list_move(g, &seen);
-        if (!(g->prev & RCI_GC_FINALIZED) && op->type->finalize) {
+        if (needs_finalizer(op)) {
             g->prev |= RCI_GC_FINALIZED;
             rc_incref(op);
             op->type->finalize(op);
@@ -441,14 +453,14 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
     }
     /* legacy finalizers make everything they reach uncollectable */
     gc_list_init(&finalizers);
-    move_legacy_finalizers(&unreachable, &finalizers);
+    int finalizers_due = move_legacy_finalizers(&unreachable, &finalizers);
     move_legacy_finalizer_reachable(&finalizers);
     if (gs->debug & RC_GC_DEBUG_COLLECTABLE)
         for (rci_gc_link *g = gc_next(&unreachable); g != &unreachable; g = gc_next(g))
             debug_cycle(h, "collectable", RCI_FROM_LINK(g));
     /* weak references to garbage are cleared here (weakref layer, issue 5) */
     intptr_t m = 0;
-    if (finalize_garbage(&unreachable)) {
+    if (finalizers_due && finalize_garbage(&unreachable)) {
         m += handle_resurrected_objects(&unreachable, &final_unreachable, old);
     } else {
         /* No finalizer ran, so no refcount changed and nothing can have been
