@@ -218,6 +218,14 @@ typedef struct rci_gc_state {
     int collecting;                 /* a collection is running: no re-entry */
     intptr_t long_lived_total;      /* survivors of the last full collection */
     intptr_t long_lived_pending;    /* promoted into gen 2 since then */
+    int full_rule;                  /* rc_gc_full_rule; 0 = not resolved yet */
+    /* Objects tracked in this heap (every generation and the permanent
+     * one): +1 in rc_gc_track, -1 in rc_gc_untrack and wherever the
+     * collector untracks by itself.  Code that links or unlinks generation
+     * lists directly must keep it right; the growth rule reads it. */
+    intptr_t tracked;
+    intptr_t frozen;                /* tracked when rc_gc_freeze last ran; 0 after unfreeze */
+    intptr_t old_after_full;        /* generation 2's size after the last full collection */
     rc_object *garbage;             /* gc.garbage: points at garbage_list.list */
     struct {                        /* an immortal list living in the heap */
         rci_gc_link link;           /* never tracked; laid out like a GC object */
@@ -283,6 +291,9 @@ RCI_FUNC RC_NORETURN void rci_object_fatal(const char *what, const rc_object *op
 /* The collector (gc/collect.c): an automatic collection when generation 0
  * is over its threshold, called before a GC object is allocated. */
 RCI_FUNC void rci_gc_maybe_collect(rc_heap *h);
+/* The heap's full-collection rule (rc_gc_full_rule), resolved from
+ * RCGC_GC_FULL_RULE the first time it is needed (gc/gcmodule.c). */
+RCI_FUNC int rci_gc_full_rule(rc_heap *h);
 /* At heap destruction: report uncollectable garbage like Python's shutdown
  * warning (gc/gcmodule.c). */
 RCI_FUNC void rci_gc_report_at_exit(rc_heap *h);
@@ -293,6 +304,15 @@ RCI_FUNC void rci_finalize_at_exit(rc_heap *h);
 
 /* Destroy an object whose count reached zero (core/dealloc.c). */
 RCI_FUNC void rci_dealloc(rc_object *op);
+
+/* Collector hint (bit 27, reserved for the library's own types): the
+ * instance's references are exactly the object pointers (NULL = none) in the
+ * words from the end of its rc_object header up to weaklist_offset (types
+ * with RC_TYPE_WEAKREF) or basic_size, plus one reference to its type.  The
+ * type's traverse must visit exactly those; the collector's passes then
+ * visit them inline instead of calling traverse (gc/collect.c).  Meant for
+ * slots-backed instances (types/class.c). */
+#define RCI_TYPE_GC_INLINE_REFS (1u << 27)
 
 /* Type flags reserved for the library's own types (bits 24..31): which
  * free list dead instances may go to (types/freelist.c). */

@@ -1827,6 +1827,54 @@ static void test_long_lived_rule(void) {
     rc_decref(A);
 }
 
+/* rc_gc_set_full_rule (beyond Python): objects promoted into generation 2
+ * that then die by reference counting count toward a full collection under
+ * CPython's rule, not under the growth rule.  Beside 1000 long-lived
+ * objects, batches of 200 kept until promoted and then dropped: CPython's
+ * rule runs full collections, the growth rule none (generation 2 never grows
+ * by 250). */
+static long full_collections_for_batches(int rule) {
+    rc_object *A = new_class("A", NULL, NULL);
+    rc_object *keep = rc_list_new(0);
+    for (int i = 0; i < 1000; i++) {
+        rc_object *x = rc_new_instance(A);
+        rc_list_append(keep, x);
+        rc_decref(x);
+    }
+    CHECK(rc_gc_set_full_rule(rule) > 0);
+    CHECK_EQ(rc_gc_get_full_rule(), rule);
+    rc_gc_collect(2);
+    rc_gc_set_threshold(10, 1, 1);
+    rc_gc_generation_stats s0[3], s1[3];
+    rc_gc_get_stats(s0);
+    rc_gc_enable();
+    for (int batch = 0; batch < 20; batch++) {
+        rc_object *b = rc_list_new(0);
+        for (int i = 0; i < 200; i++) {
+            rc_object *x = rc_new_instance(A);
+            rc_list_append(b, x);
+            rc_decref(x);
+        }
+        rc_decref(b);
+    }
+    rc_gc_disable();
+    rc_gc_get_stats(s1);
+    rc_decref(keep);
+    rc_decref(A);
+    rc_gc_collect(2);
+    rc_gc_set_threshold(700, 10, 10);
+    return (long)(s1[2].collections - s0[2].collections);
+}
+
+static void test_full_rule(void) {
+    int old = rc_gc_get_full_rule();
+    CHECK_EQ(rc_gc_set_full_rule(0), -1);
+    CHECK_EQ(rc_error_code(), RC_ERR_VALUE);
+    CHECK(full_collections_for_batches(RC_GC_FULL_RULE_CPYTHON) > 0);
+    CHECK_EQ(full_collections_for_batches(RC_GC_FULL_RULE_GROWTH), 0);
+    rc_gc_set_full_rule(old);
+}
+
 /* Collections never re-enter: gc.collect() in a __del__ run by the
  * collector returns 0 (Python: [0]). */
 static intptr_t inner_result;
@@ -2047,6 +2095,7 @@ int main(void) {
     RUN(test_threshold_automatic_collection);
     RUN(test_threshold_zero_disables);
     RUN(test_long_lived_rule);
+    RUN(test_full_rule);
     RUN(test_collect_reentry);
     RUN(test_debug_output);
     RUN(test_long_cyclic_chain);

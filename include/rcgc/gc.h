@@ -3,8 +3,9 @@
  * gc.collect -> rc_gc_collect, gc.get_threshold -> rc_gc_get_threshold, ...
  *
  * The collector is CPython 3.11/3.12's generational algorithm (three
- * generations plus the permanent one, thresholds 700/10/10, the 25%
- * long-lived rule for full collections) with PEP 442 finalizer semantics;
+ * generations plus the permanent one, thresholds 700/10/10, a 25%
+ * long-lived rule for full collections: CPython's, or by default one that
+ * subtracts deaths, see rc_gc_set_full_rule) with PEP 442 finalizer semantics;
  * docs/semantics.md gives the exact order of operations.  Every function
  * acts on the calling thread's current heap; with none bound they fail with
  * RC_ERR_STATE.
@@ -51,6 +52,26 @@ RC_API int rc_gc_get_count(long out[RC_GC_NUM_GENERATIONS]);
  * collection.  Negative values: -1 with RC_ERR_VALUE. */
 RC_API int rc_gc_get_threshold(long out[RC_GC_NUM_GENERATIONS]);
 RC_API int rc_gc_set_threshold(long t0, long t1, long t2);
+
+/* Beyond Python: the rule that lets an automatic collection of generation 2
+ * run once generation 2's count is over threshold2 (docs/semantics.md).
+ * GROWTH (the default): generation 2 has grown by at least 25% since the
+ * last full collection, counting objects promoted into it minus its objects
+ * that died by reference counting.  CPYTHON: CPython 3.11's rule, the
+ * objects promoted into generation 2 since the last full collection are at
+ * least 25% of those that survived it (deaths are not subtracted).  The
+ * default comes from RCGC_GC_FULL_RULE=growth|cpython (read when the heap
+ * first needs it; any other value is reported on stderr and ignored). */
+typedef enum rc_gc_full_rule {
+    RC_GC_FULL_RULE_GROWTH = 1,
+    RC_GC_FULL_RULE_CPYTHON = 2
+} rc_gc_full_rule;
+
+/* Set the current heap's rule; returns the previous one, or -1 with
+ * RC_ERR_VALUE (not a rule) or RC_ERR_STATE (no heap). */
+RC_API int rc_gc_set_full_rule(int rule);
+/* The current heap's rule, or -1 with RC_ERR_STATE. */
+RC_API int rc_gc_get_full_rule(void);
 
 /* Pause-time histogram buckets (beyond Python): bucket i counts pauses in
  * [2^i, 2^(i+1)) microseconds, bucket 0 also counts pauses under 1 us. */

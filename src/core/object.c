@@ -163,6 +163,7 @@ int rc_gc_track(void *op) {
     if (!h)
         return rc_error_set(RC_ERR_STATE, "rc_gc_track: no heap is bound to this thread");
     rci_gc_link *head = &h->gen[0].head, *last = link_prev(head);
+    h->gc.tracked++;   /* the full-collection growth rule (gc/collect.c) */
     g->next = (uintptr_t)head;
     g->prev = (uintptr_t)last | (g->prev & RCI_GC_FINALIZED);
     last->next = (uintptr_t)g;
@@ -182,6 +183,9 @@ int rc_gc_untrack(void *op) {
     next->prev = (uintptr_t)prev | (next->prev & RCI_GC_FLAGS);
     g->next = 0;
     g->prev &= RCI_GC_FINALIZED;   /* FINALIZED survives untracking */
+    rc_heap *h = rci_current_heap;   /* objects are released on their own heap */
+    if (h)
+        h->gc.tracked--;
     return 0;
 }
 

@@ -36,6 +36,7 @@ static intptr_t update_refs(rci_gc_link *containers, kinds_seen *seen) {
         if (RC_UNLIKELY(rc_is_immortal(op))) {
             gc_list_remove(g);
             g->prev &= RCI_GC_FINALIZED;
+            rci_current_heap->gc.tracked--;
         } else {
             if (RC_UNLIKELY(op->refcount <= 0))
                 rci_object_fatal("is tracked with a refcount of zero or less (it was freed "
@@ -50,39 +51,106 @@ static intptr_t update_refs(rci_gc_link *containers, kinds_seen *seen) {
     return n;
 }
 
-/* A reference from inside the set: one fewer external reference.  arg is
+/* ------------------------------------------------------ visiting referents
+ *
+ * The reachability passes visit referents through inline visitors,
+ * visit(referent, n, ctx), which account for n references to one referent
+ * at once.  list and tuple items are walked right here (no indirect call
+ * per object or per item), and consecutive repeats of one referent are
+ * folded into one visit: [x] * n costs one gc_refs update instead of a chain
+ * of n dependent writes to the same word.  Every other type goes through its
+ * traverse hook with a thin callback that visits with n = 1. */
+typedef void (*gc_visitor)(rc_object *op, intptr_t n, void *ctx);
+
+static GC_INLINE void visit_items(rc_object *const *items, intptr_t size, gc_visitor visit,
+                                  void *ctx) {
+    rc_object *run = NULL;   /* the referent being repeated (NULL: holes) */
+    intptr_t count = 0;
+    for (intptr_t i = 0; i < size; i++) {
+        rc_object *op = items[i];
+        if (op == run) {
+            count++;
+            continue;
+        }
+        if (run)
+            visit(run, count, ctx);
+        run = op;
+        count = 1;
+    }
+    if (run)
+        visit(run, count, ctx);
+}
+
+/* The referents of an RCI_TYPE_GC_INLINE_REFS object (internal.h): the
+ * pointers after the header, then its type. */
+static GC_INLINE void visit_inline_refs(rc_object *op, const rc_type *t, gc_visitor visit,
+                                        void *ctx) {
+    size_t end = (t->flags & RC_TYPE_WEAKREF) ? t->weaklist_offset : t->basic_size;
+    rc_object *const *refs = (rc_object *const *)(op + 1);
+    visit_items(refs, (intptr_t)((end - sizeof(rc_object)) / sizeof(rc_object *)), visit, ctx);
+    visit((rc_object *)(uintptr_t)t, 1, ctx);
+}
+
+/* Visit every referent of op: inline for list, tuple and types with
+ * RCI_TYPE_GC_INLINE_REFS, else through the type's traverse hook with cb
+ * (which must visit with n = 1). */
+static GC_INLINE void traverse_inline(rc_object *op, gc_visitor visit, rc_visitproc cb,
+                                      void *ctx) {
+    const rc_type *t = op->type;
+    if (t == &rc_list_type) {
+        const rci_list *l = (const rci_list *)op;
+        visit_items(l->items, l->ob.size, visit, ctx);
+    } else if (t == &rc_tuple_type) {
+        const rci_tuple *tp = (const rci_tuple *)op;
+        visit_items(tp->items, tp->ob.size, visit, ctx);
+    } else if (t->flags & RCI_TYPE_GC_INLINE_REFS) {
+        visit_inline_refs(op, t, visit, ctx);
+    } else if (t->traverse) {
+        t->traverse(op, cb, ctx);
+    }
+}
+
+static RC_NORETURN __attribute__((noinline, cold)) void refcount_too_small(rc_object *op,
+                                                                          rc_object *parent) {
+    char what[200];
+    snprintf(what, sizeof what,
+             "has more references from objects being collected than its refcount "
+             "(%ld): refcount is too small (last seen from a '%s' at %p)",
+             (long)op->refcount, rc_type_name(parent), (void *)parent);
+    rci_object_fatal(what, op);
+}
+
+/* n references from inside the set: n fewer external references.  ctx is
  * the referring object (for the diagnostic). */
-static int visit_decref(rc_object *op, void *arg) {
-    rc_object *parent = arg;
+static GC_INLINE void visit_decref(rc_object *op, intptr_t n, void *ctx) {
     rci_gc_link *g = gc_link_of(op);
     if (g && gc_is_collecting(g)) {
-        if (RC_UNLIKELY(gc_get_refs(g) <= 0)) {
-            char what[200];
-            snprintf(what, sizeof what,
-                     "has more references from objects being collected than its refcount "
-                     "(%ld): refcount is too small (last seen from a '%s' at %p)",
-                     (long)op->refcount, rc_type_name(parent), (void *)parent);
-            rci_object_fatal(what, op);
-        }
-        gc_decref(g);
+        if (RC_UNLIKELY(gc_get_refs(g) < n))
+            refcount_too_small(op, ctx);
+        gc_sub_refs(g, n);
     }
+}
+
+static int visit_decref_cb(rc_object *op, void *ctx) {
+    visit_decref(op, 1, ctx);
     return 0;
 }
 
 static void subtract_refs(rci_gc_link *containers) {
     for (rci_gc_link *g = gc_next(containers); g != containers; g = gc_next(g)) {
         rc_object *op = RCI_FROM_LINK(g);
-        if (op->type->traverse)
-            op->type->traverse(op, visit_decref, op);
+        traverse_inline(op, visit_decref, visit_decref_cb, op);
     }
 }
 
-/* A referent of a reachable object is reachable. */
-static int visit_reachable(rc_object *op, void *arg) {
-    rci_gc_link *reachable = arg;
+/* A referent of a reachable object is reachable (n does not matter).  ctx
+ * is the list of reachable objects being scanned. */
+static GC_INLINE void visit_reachable(rc_object *op, intptr_t n, void *ctx) {
+    (void)n;
+    rci_gc_link *reachable = ctx;
     rci_gc_link *g = gc_link_of(op);
     if (!g || !gc_is_collecting(g))
-        return 0;   /* other generation, or already scanned */
+        return;   /* other generation, or already scanned */
     if (g->next & RCI_GC_NEXT_UNREACHABLE) {
         /* Tentatively unreachable, but it is not: back to the young list,
          * where move_unreachable will reach it again. */
@@ -95,6 +163,10 @@ static int visit_reachable(rc_object *op, void *arg) {
     } else if (gc_get_refs(g) == 0) {
         gc_set_refs(g, 1);                  /* still ahead in the scan */
     }
+}
+
+static int visit_reachable_cb(rc_object *op, void *ctx) {
+    visit_reachable(op, 1, ctx);
     return 0;
 }
 
@@ -131,9 +203,9 @@ static void eph_free(eph_tables *t) {
 static void traverse_reachable(rc_object *op, rci_gc_link *young, eph_tables *tables) {
     const rc_type *t = op->type;
     if (RC_UNLIKELY(t->flags & RCI_TYPE_EPHEMERON) && eph_add(tables, op))
-        rci_ephemeron_traverse_strong(op, visit_reachable, young);
-    else if (t->traverse)
-        t->traverse(op, visit_reachable, young);
+        rci_ephemeron_traverse_strong(op, visit_reachable_cb, young);
+    else
+        traverse_inline(op, visit_reachable, visit_reachable_cb, young);
 }
 
 /* One forward scan from *prevp: objects with gc_refs > 0 are reachable and
@@ -185,7 +257,7 @@ static void eph_entry(rc_object *key, rc_object *value, void *arg) {
     eph_pass *p = arg;
     rci_gc_link *g = gc_link_of(value);
     if (key_reachable(key) && g && gc_is_collecting(g) && (g->next & RCI_GC_NEXT_UNREACHABLE)) {
-        visit_reachable(value, p->young);
+        visit_reachable(value, 1, p->young);
         p->changed = 1;
     }
 }
@@ -248,18 +320,30 @@ static intptr_t untrack_atomic(rci_gc_link *head, const rc_type *t, int (*maybe)
 
 static int has_legacy_finalizer(const rc_object *op) { return op->type->del != NULL; }
 
+/* Whether finalize_garbage would call op's finalizer. */
+static int needs_finalizer(const rc_object *op) {
+    return op->type->finalize && !(RCI_AS_LINK(op)->prev & RCI_GC_FINALIZED);
+}
+
 /* Move objects with a legacy `del` hook out of unreachable (clearing the
- * UNREACHABLE marks of all). */
-static void move_legacy_finalizers(rci_gc_link *unreachable, rci_gc_link *finalizers) {
+ * UNREACHABLE marks of all).  Returns whether any object left may need its
+ * finalizer called, so that finalize_garbage's walk can be skipped when
+ * none does (objects that move out later only make the answer cautious). */
+static int move_legacy_finalizers(rci_gc_link *unreachable, rci_gc_link *finalizers) {
+    int finalizers_due = 0;
     rci_gc_link *g = gc_next(unreachable), *next;
     for (; g != unreachable; g = next) {
         g->next &= ~RCI_GC_NEXT_UNREACHABLE;
         next = gc_next(g);
-        if (has_legacy_finalizer(RCI_FROM_LINK(g))) {
+        rc_object *op = RCI_FROM_LINK(g);
+        if (has_legacy_finalizer(op)) {
             gc_clear_collecting(g);
             gc_list_move(g, finalizers);
+        } else {
+            finalizers_due |= needs_finalizer(op);
         }
     }
+    return finalizers_due;
 }
 
 static int visit_move(rc_object *op, void *arg) {
@@ -293,7 +377,7 @@ static intptr_t finalize_garbage(rci_gc_link *collectable) {
         rci_gc_link *g = gc_next(collectable);
         rc_object *op = RCI_FROM_LINK(g);
         gc_list_move(g, &seen);
-        if (!(g->prev & RCI_GC_FINALIZED) && op->type->finalize) {
+        if (needs_finalizer(op)) {
             g->prev |= RCI_GC_FINALIZED;
             rc_incref(op);
             op->type->finalize(op);
@@ -397,6 +481,18 @@ static void record_pause(rci_gc_state *gs, int generation, uint64_t ns) {
     st->pause_histogram[b]++;
 }
 
+/* The size of generation 2 now, from the heap's tracked-object counter:
+ * everything tracked minus the young generations (walked: at most about
+ * threshold0 * (threshold1 + 1) objects) and the permanent generation (as
+ * frozen; frozen objects that died since count as deaths in generation 2,
+ * which can only delay a full collection). */
+static intptr_t old_generation_size(rc_heap *h) {
+    intptr_t n = h->gc.tracked - h->gc.frozen;
+    for (int i = 0; i < RCI_NUM_GENERATIONS - 1; i++)
+        n -= gc_list_size(&h->gen[i].head);
+    return n > 0 ? n : 0;
+}
+
 /* gc_collect_main: returns the number of unreachable objects found. */
 static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out,
                              intptr_t *uncollectable_out, intptr_t *candidates_out) {
@@ -440,7 +536,7 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
     }
     /* legacy finalizers make everything they reach uncollectable */
     gc_list_init(&finalizers);
-    move_legacy_finalizers(&unreachable, &finalizers);
+    int finalizers_due = move_legacy_finalizers(&unreachable, &finalizers);
     move_legacy_finalizer_reachable(&finalizers);
     if (gs->debug & RC_GC_DEBUG_COLLECTABLE)
         for (rci_gc_link *g = gc_next(&unreachable); g != &unreachable; g = gc_next(g))
@@ -449,7 +545,7 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
      * are not garbage called) before any finalizer runs */
     intptr_t m = 0;
     intptr_t callbacks = rci_weakref_handle_garbage(&unreachable, &m);
-    if (finalize_garbage(&unreachable) || callbacks) {
+    if ((finalizers_due && finalize_garbage(&unreachable)) || callbacks) {
         m += handle_resurrected_objects(&unreachable, &final_unreachable, old);
         /* Weak references that finalizers or callbacks made to what is still
          * garbage: cleared before any clear hook runs, so nothing can reach
@@ -477,8 +573,10 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
         fprintf(f, "gc: done, %ld unreachable, %ld uncollectable, %.4fs elapsed\n",
                 (long)(n + m), (long)n, (double)elapsed / 1e9);
     handle_legacy_finalizers(h, &finalizers, old);
-    if (generation == RCI_NUM_GENERATIONS - 1)
+    if (generation == RCI_NUM_GENERATIONS - 1) {
         rci_freelist_clear(h);
+        gs->old_after_full = old_generation_size(h);   /* the growth rule's baseline */
+    }
     rc_gc_generation_stats *st = &gs->stats[generation];
     st->collections++;
     st->collected += (uint64_t)m;
@@ -502,15 +600,28 @@ static intptr_t collect_with_callbacks(rc_heap *h, int generation) {
     return r;
 }
 
+/* Whether the long-lived rule allows a full collection now (generation 2
+ * is over its threshold).  CPython's rule (issue #4074): the objects
+ * promoted into generation 2 since the last full collection are at least 25%
+ * of those that survived it; promotions are never taken back, so objects
+ * that died by reference counting still count.  The growth rule: generation
+ * 2 has really grown by 25% since then, i.e. promotions minus the objects
+ * of generation 2 that died by reference counting (cyclic garbage does not
+ * die that way, so it still counts as growth). */
+static int full_collection_due(rc_heap *h) {
+    rci_gc_state *gs = &h->gc;
+    if (rci_gc_full_rule(h) == RC_GC_FULL_RULE_CPYTHON)
+        return gs->long_lived_pending >= gs->long_lived_total / 4;
+    return old_generation_size(h) - gs->old_after_full >= gs->old_after_full / 4;
+}
+
 void rci_gc_maybe_collect(rc_heap *h) {
     rci_gc_state *gs = &h->gc;
     if (!gs->enabled || !h->gen[0].threshold || gs->collecting)
         return;
     for (int i = RCI_NUM_GENERATIONS - 1; i >= 0; i--) {
         if (h->gen[i].count > h->gen[i].threshold) {
-            /* the 25% long-lived rule: a full collection only when enough
-             * new objects survived into the old generation (issue #4074) */
-            if (i == RCI_NUM_GENERATIONS - 1 && gs->long_lived_pending < gs->long_lived_total / 4)
+            if (i == RCI_NUM_GENERATIONS - 1 && !full_collection_due(h))
                 continue;
             gs->collecting = 1;
             collect_with_callbacks(h, i);

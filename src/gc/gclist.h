@@ -14,6 +14,14 @@
 #include "internal.h"
 
 #define GC_PREV_MASK (~RCI_GC_FLAGS)
+
+/* The passes' hot helpers must be inlined into their loops, where the
+ * visitor passed as a function pointer becomes a direct, inlined call. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define GC_INLINE inline __attribute__((always_inline))
+#else
+#  define GC_INLINE inline
+#endif
 #define GC_REFS_SHIFT 2
 
 static inline rci_gc_link *gc_next(const rci_gc_link *g) { return (rci_gc_link *)g->next; }
@@ -85,7 +93,9 @@ static inline void gc_reset_refs(rci_gc_link *g, intptr_t refs) {
     g->prev = (g->prev & RCI_GC_FINALIZED) | RCI_GC_COLLECTING |
               ((uintptr_t)refs << GC_REFS_SHIFT);
 }
-static inline void gc_decref(rci_gc_link *g) { g->prev -= (uintptr_t)1 << GC_REFS_SHIFT; }
+static inline void gc_sub_refs(rci_gc_link *g, intptr_t n) {
+    g->prev -= (uintptr_t)n << GC_REFS_SHIFT;
+}
 
 static inline int gc_is_collecting(const rci_gc_link *g) { return (g->prev & RCI_GC_COLLECTING) != 0; }
 static inline void gc_clear_collecting(rci_gc_link *g) { g->prev &= ~RCI_GC_COLLECTING; }

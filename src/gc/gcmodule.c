@@ -7,6 +7,8 @@
 #include "gclist.h"
 #include "types/types.h"
 
+#include <stdlib.h>
+
 static rc_heap *heap_for(const char *fn) {
     rc_heap *h = rci_current_heap;
     if (!h)
@@ -71,6 +73,38 @@ int rc_gc_set_threshold(long t0, long t1, long t2) {
     return 0;
 }
 
+/* ------------------------------------------------------ full-collection rule */
+
+int rci_gc_full_rule(rc_heap *h) {
+    if (!h->gc.full_rule) {
+        const char *v = getenv("RCGC_GC_FULL_RULE");
+        h->gc.full_rule = RC_GC_FULL_RULE_GROWTH;
+        if (v && strcmp(v, "cpython") == 0)
+            h->gc.full_rule = RC_GC_FULL_RULE_CPYTHON;
+        else if (v && *v && strcmp(v, "growth") != 0)
+            fprintf(stderr, "rcgc: RCGC_GC_FULL_RULE='%s' is not growth or cpython: using "
+                    "growth\n", v);
+    }
+    return h->gc.full_rule;
+}
+
+int rc_gc_set_full_rule(int rule) {
+    rc_heap *h = heap_for("rc_gc_set_full_rule");
+    if (!h)
+        return -1;
+    if (rule != RC_GC_FULL_RULE_GROWTH && rule != RC_GC_FULL_RULE_CPYTHON)
+        return rc_error_set(RC_ERR_VALUE, "rc_gc_set_full_rule: %d is not "
+                            "RC_GC_FULL_RULE_GROWTH or RC_GC_FULL_RULE_CPYTHON", rule);
+    int old = rci_gc_full_rule(h);
+    h->gc.full_rule = rule;
+    return old;
+}
+
+int rc_gc_get_full_rule(void) {
+    rc_heap *h = heap_for("rc_gc_get_full_rule");
+    return h ? rci_gc_full_rule(h) : -1;
+}
+
 int rc_gc_get_stats(rc_gc_generation_stats out[RC_GC_NUM_GENERATIONS]) {
     rc_heap *h = heap_for("rc_gc_get_stats");
     if (!h)
@@ -91,6 +125,7 @@ int rc_gc_freeze(void) {
         gc_list_merge(&h->gen[i].head, &h->permanent);
         h->gen[i].count = 0;
     }
+    h->gc.frozen = h->gc.tracked;   /* everything tracked is frozen now */
     return 0;
 }
 
@@ -99,6 +134,7 @@ int rc_gc_unfreeze(void) {
     if (!h)
         return -1;
     gc_list_merge(&h->permanent, &h->gen[RCI_NUM_GENERATIONS - 1].head);
+    h->gc.frozen = 0;
     return 0;
 }
 
