@@ -15,7 +15,7 @@
 # BENCH_PROGRAMS below.  The JSON is written from every RESULT line at the end.
 #
 # Environment knobs:
-#   BENCH_PROGRAMS      programs to run (default: "alloc types gc")
+#   BENCH_PROGRAMS      programs to run (default: "alloc types gc weak")
 #   ALLOC_IMPLS         implementations (default: "rcgc rcgc0 glibc mimalloc jemalloc";
 #                       rcgc0 is rcgc with purge delay 0: memory back at once)
 #   ALLOC_WORKLOADS     alloc_bench workloads, each run in its own process
@@ -26,6 +26,9 @@
 #   GC_BINTREE_REPEAT   runs of binary-trees for rcgc and the C peers (default
 #                       3; the tables show the median); CPython runs it once
 #   GC_PEERS            C peers of binary-trees (default: "glibc mimalloc boehm")
+#   WEAK_WORKLOADS      weak_bench workloads (default: "refs cache"), each in its own process
+#   WEAK_REPEAT         runs of every weak workload, rcgc and CPython interleaved
+#                       (default 3; the tables show the median)
 #   CC, BENCH_CFLAGS    compiler and flags (default: gcc, -O2)
 #   BENCH_NO_INSTALL=1  never call apt-get
 # Functions are called through names built at run time (bench_<name>_run).
@@ -49,13 +52,15 @@ LOG="$OUT/bench.log"
 
 CC=${CC:-gcc}
 BENCH_CFLAGS=${BENCH_CFLAGS:--O2}
-BENCH_PROGRAMS=${BENCH_PROGRAMS:-alloc types gc}
+BENCH_PROGRAMS=${BENCH_PROGRAMS:-alloc types gc weak}
 ALLOC_IMPLS=${ALLOC_IMPLS:-rcgc rcgc0 glibc mimalloc jemalloc}
 ALLOC_WORKLOADS=${ALLOC_WORKLOADS:-burst churn bintree rss rss_trim90 rss_clustered rss_clustered_trim90}
 ALLOC_REPEAT=${ALLOC_REPEAT:-3}
 GC_WORKLOADS=${GC_WORKLOADS:-full cycles gc_collect gc_traversal bintree pauses}
 GC_BINTREE_REPEAT=${GC_BINTREE_REPEAT:-3}
 GC_PEERS=${GC_PEERS:-glibc mimalloc boehm}
+WEAK_WORKLOADS=${WEAK_WORKLOADS:-refs cache}
+WEAK_REPEAT=${WEAK_REPEAT:-3}
 
 FAILED=0          # set to 1 when an rcgc program fails to build or run
 
@@ -581,6 +586,121 @@ bench_gc_report() {
                        v[im[2], "pause_max_us"] / v["rcgc", "pause_max_us"]
             printf "  (each pause recorded by a gc callback; exact percentiles, nearest rank)\n"
         }' "$RESULTS_TXT"
+}
+
+# ---------------------------------------------------------------------------
+# Program "weak": bench/weak_bench.c and bench/weak_cpython.py (issue 5)
+# ---------------------------------------------------------------------------
+WEAK_PY=""
+
+bench_weak_run() {
+    local bin="$OUT/weak_bench" w r have_rcgc=1 timed="$OUT/.weak_timed.$$"
+    say "== weak: building weak_bench (rcgc)"
+    if ! compile_impl "$ROOT/bench/weak_bench.c" "$bin" rcgc; then
+        FAILED=1
+        have_rcgc=0
+    fi
+    if command -v python3 >/dev/null 2>&1; then
+        WEAK_PY=$(python3 -c 'import sys; print("cpython%d.%d" % sys.version_info[:2])')
+    else
+        WEAK_PY=""
+        note "python3 not found: the CPython columns of the weak tables are empty"
+    fi
+    say "== weak: running (one process per workload, implementation and run)"
+    : >"$timed"
+    for w in $WEAK_WORKLOADS; do
+        r=1
+        while [ "$r" -le "$WEAK_REPEAT" ]; do   # interleaved: drift hits both alike
+            if [ "$have_rcgc" = 1 ]; then
+                printf '   %-10s %-12s run %d/%d\n' "$w" rcgc "$r" "$WEAK_REPEAT"
+                RUN_RESULTS=$timed run_prog "weak_bench $w" "$bin" "$w" || FAILED=1
+            fi
+            if [ -n "$WEAK_PY" ]; then
+                printf '   %-10s %-12s run %d/%d\n' "$w" "$WEAK_PY" "$r" "$WEAK_REPEAT"
+                RUN_RESULTS=$timed run_prog "weak_cpython.py $w" python3 "$ROOT/bench/weak_cpython.py" "$w"
+            fi
+            r=$((r + 1))
+        done
+    done
+    aggregate_repeats "$timed"   # the median of the runs for every metric
+    rm -f "$timed"
+}
+
+# The refs table: time per create+drop, CPython's loop overhead, the memory
+# of one weak reference, and the speedup against the target.
+weak_refs_report() {
+    awk -v py="${WEAK_PY:-cpython}" '
+        $1 == "weak" { v[$2, $3] = $4; have[$2, $3] = 1 }
+        function cell(i, m, fmt) { return ((i, m) in have) ? sprintf(fmt, v[i, m]) : "-" }
+        END {
+            if (!(("rcgc", "refs_ns_per_op") in have)) exit
+            printf "refs: create and drop 10M weak references to live objects (1M instances x 10 rounds)\n"
+            printf "  %-12s %9s %19s %13s %17s %19s\n", "impl", "ns/op", "round min..max", "loop ns/op",
+                   "bytes/ref sizeof", "bytes/ref allocated"
+            n = split("rcgc " py, im, " ")
+            for (k = 1; k <= n; k++) {
+                i = im[k]
+                if (!((i, "refs_ns_per_op") in have)) continue
+                printf "  %-12s %9s %19s %13s %17s %19s\n", i, cell(i, "refs_ns_per_op", "%.2f"),
+                       ((i, "refs_ns_per_op_min") in have) ? sprintf("%.1f..%.1f", v[i, "refs_ns_per_op_min"], v[i, "refs_ns_per_op_max"]) : "-",
+                       cell(i, "refs_loop_ns_per_op", "%.2f"), cell(i, "refs_bytes_sizeof", "%d"),
+                       cell(i, "refs_bytes_allocated", "%.1f")
+            }
+            r = v["rcgc", "refs_ns_per_op"]; c = v[py, "refs_ns_per_op"]
+            if ((py, "refs_ns_per_op") in have && r > 0) {
+                sp = c / r
+                printf "  speedup %s / rcgc: %.1fx (target >= 10x: %s)", py, sp, (sp >= 10) ? "MET" : "NOT MET"
+                l = v[py, "refs_loop_ns_per_op"]
+                if (l > 0 && c > l)
+                    printf "; %.1fx without %s'"'"'s loop overhead (%.1f ns)", (c - l) / r, py, l
+                printf "\n"
+            }
+            printf "  (ns/op and the round range: median over the runs of each process'"'"'s figures;\n"
+            printf "   sizeof: rc_sizeof / sys.getsizeof; allocated: rcgc'"'"'s bytes in use per reference with 1M alive)\n"
+        }' "$RESULTS_TXT"
+}
+
+# The cache table: a weak-value dictionary with 1M keys under churn, ns per
+# operation, speedup against the target, and the miss count and final
+# length, which must be equal (same random sequence, same semantics).
+weak_cache_report() {
+    awk -v py="${WEAK_PY:-cpython}" '
+        $1 == "weak" { v[$2, $3] = $4; have[$2, $3] = 1 }
+        function cell(i, m, fmt) { return ((i, m) in have) ? sprintf(fmt, v[i, m]) : "-" }
+        END {
+            if (!(("rcgc", "cache_churn_ns_per_op") in have)) exit
+            printf "cache: weak-value dictionary, 1M int keys, 500K holders; fill 1M, then 5M get-or-fill + hold\n"
+            printf "  %-12s %12s %13s %10s %10s\n", "impl", "fill ns/key", "churn ns/op", "misses", "final len"
+            n = split("rcgc " py, im, " ")
+            for (k = 1; k <= n; k++) {
+                i = im[k]
+                if (!((i, "cache_churn_ns_per_op") in have)) continue
+                printf "  %-12s %12s %13s %10s %10s\n", i, cell(i, "cache_fill_ns_per_op", "%.1f"),
+                       cell(i, "cache_churn_ns_per_op", "%.1f"), cell(i, "cache_misses", "%d"),
+                       cell(i, "cache_final_len", "%d")
+            }
+            if ((py, "cache_churn_ns_per_op") in have) {
+                sp = v[py, "cache_churn_ns_per_op"] / v["rcgc", "cache_churn_ns_per_op"]
+                printf "  speedup %s / rcgc: churn %.1fx (target >= 10x: %s), fill %.1fx", py, sp,
+                       (sp >= 10) ? "MET" : "NOT MET",
+                       v[py, "cache_fill_ns_per_op"] / v["rcgc", "cache_fill_ns_per_op"]
+                same = (v[py, "cache_misses"] == v["rcgc", "cache_misses"] &&
+                        v[py, "cache_final_len"] == v["rcgc", "cache_final_len"])
+                printf "; misses and final len %s\n", same ? "equal" : "DIFFER"
+            }
+            printf "  (median over the runs)\n"
+        }' "$RESULTS_TXT"
+}
+
+bench_weak_report() {
+    say ""
+    say "== weak: results (issue 5)"
+    local w
+    for w in $WEAK_WORKLOADS; do
+        if declare -F "weak_${w}_report" >/dev/null; then
+            "weak_${w}_report"
+        fi
+    done
 }
 
 # ---------------------------------------------------------------------------

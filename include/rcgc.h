@@ -11,6 +11,8 @@
  *   class.h   classes created at run time, dict- or slots-backed instances
  *   gc.h      the cycle collector and the gc module API
  *   weakref.h weak references and proxies
+ *   weakdict.h weak-value / weak-key dictionaries and weak sets
+ *   finalize.h finalize objects (weakref.finalize)
  */
 #ifndef RCGC_H
 #define RCGC_H
@@ -23,5 +25,7 @@
 #include "rcgc/class.h"
 #include "rcgc/gc.h"
 #include "rcgc/weakref.h"
+#include "rcgc/weakdict.h"
+#include "rcgc/finalize.h"
 
 #endif /* RCGC_H */

@@ -97,9 +97,11 @@ RCI_FUNC intptr_t rci_weakref_handle_garbage(rci_gc_link *unreachable, intptr_t 
  * its key is reachable.  Its ordinary `traverse` visits everything (so the
  * collector subtracts all of its internal references); while the collector
  * propagates reachability it calls rci_ephemeron_traverse_strong instead,
- * which visits everything except the entries' values, and afterwards, until
- * nothing changes, rci_ephemeron_visit_entries, which calls fn(key, value,
- * arg) for every entry whose key is still alive.  Implemented next to the
+ * which visits everything except the values of entries whose key is still
+ * alive (an entry whose key already died holds its value strongly until
+ * the entry is removed), and afterwards, until nothing changes,
+ * rci_ephemeron_visit_entries, which calls fn(key, value, arg) for exactly
+ * those held-back entries.  Each value thus reaches the collector once.  Implemented next to the
  * table type (weakref/weakkeydict.c). */
 RCI_FUNC int rci_ephemeron_traverse_strong(rc_object *table, rc_visitproc visit, void *arg);
 RCI_FUNC void rci_ephemeron_visit_entries(rc_object *table,
