@@ -44,7 +44,9 @@ RC_API int rc_weakproxy_check(const void *op);
 
 /* weakref.ref(obj, callback): a new reference to a new weak reference, or
  * to the existing shared one when callback and data are both NULL.  data
- * (optional) is owned by the weak reference and traversed by the collector.
+ * (optional) is owned by the weak reference and traversed by the collector;
+ * it is released once the callback has run after a death by refcount, and
+ * otherwise when the weak reference itself dies (docs/semantics.md 7.2).
  * NULL with RC_ERR_INVALID (obj NULL), RC_ERR_TYPE ("cannot create weak
  * reference to 'int' object"), RC_ERR_NOMEM. */
 RC_API rc_object *rc_weakref_new(void *obj, rc_weakref_callback callback, void *data);

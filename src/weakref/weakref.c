@@ -88,7 +88,8 @@ void rci_weakref_unlink(rci_weakref *wr) {
 typedef struct {
     rci_weakref *first, *last;
     intptr_t n;
-    intptr_t freed;   /* chained references that died when released */
+    intptr_t freed;       /* chained references that died when released */
+    int release_data;     /* drop each data object after its call */
 } call_chain;
 
 /* Keep wr (cleared, with a callback) for a later call. */
@@ -106,7 +107,10 @@ static void chain_add(call_chain *c, rci_weakref *wr) {
 
 /* Call every chained callback in order, each once, with the caller's error
  * state preserved; an error a callback records is reported and does not
- * stop the others.  Returns how many were called. */
+ * stop the others.  Returns how many were called.  As in CPython, the
+ * refcount path detaches what the callback holds (its data) once it has
+ * run, while the collector's path leaves it to the weak reference, which
+ * keeps it until it dies itself (CPython keeps wr_callback there). */
 static intptr_t chain_deliver(call_chain *c) {
     if (!c->first)
         return 0;
@@ -126,7 +130,8 @@ static intptr_t chain_deliver(call_chain *c) {
                 rci_error_write_unraisable(what);
             }
         }
-        rc_clear(&wr->data);
+        if (c->release_data)
+            rc_clear(&wr->data);
         c->freed += wr->ob.refcount == 1;
         rc_decref(wr);
     }
@@ -159,7 +164,7 @@ void rci_weakref_clear_all(rc_object *op) {
     rci_weakref **head = rci_weaklist_of(op);
     if (!head || !*head)
         return;
-    call_chain c = {NULL, NULL, 0, 0};
+    call_chain c = {NULL, NULL, 0, 0, 1};
     clear_list(op, &c, any_ref);
     chain_deliver(&c);
 }
@@ -172,7 +177,7 @@ static int not_garbage(const rci_weakref *wr) {
 }
 
 intptr_t rci_weakref_handle_garbage(rci_gc_link *unreachable, intptr_t *freed) {
-    call_chain c = {NULL, NULL, 0, 0};
+    call_chain c = {NULL, NULL, 0, 0, 0};
     for (rci_gc_link *g = gc_next(unreachable); g != unreachable; g = gc_next(g)) {
         rc_object *op = RCI_FROM_LINK(g);
         if (rci_is_weakref_obj(op))

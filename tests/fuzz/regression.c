@@ -17,7 +17,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 extern const char *fuzz_gc_input_name;
-extern long long fuzz_gc_totals[6];
+extern long long fuzz_gc_totals[10];
 
 static int run_file(const char *path) {
     FILE *f = fopen(path, "rb");
@@ -107,14 +107,15 @@ static uint64_t next_rand(void) {
 }
 
 /* Operation codes of fuzz_gc.c (the byte modulo 16) and how many argument
- * bytes each reads. */
+ * bytes each reads (keep in step with run_input there). */
 enum { OP_NEW = 0, OP_LINK = 2, OP_UNLINK = 5, OP_LOAD = 6, OP_DROP = 7, OP_COLLECT = 8,
        OP_FREEZE = 9, OP_THRESHOLD = 10, OP_RES = 11, OP_GARBAGE = 12, OP_SAVEALL = 13,
-       OP_DROPMANY = 14 };
+       OP_DROPMANY = 14, OP_WEAK = 15 };
 static const struct { int op, nargs, weight; } mix[] = {
     {OP_NEW, 3, 20},     {OP_LINK, 3, 30},    {OP_UNLINK, 2, 6}, {OP_LOAD, 3, 8},
     {OP_DROP, 1, 10},    {OP_DROPMANY, 1, 3}, {OP_COLLECT, 1, 8}, {OP_FREEZE, 1, 1},
     {OP_THRESHOLD, 3, 2}, {OP_RES, 3, 3},     {OP_GARBAGE, 3, 3}, {OP_SAVEALL, 1, 1},
+    {OP_WEAK, 4, 14},
 };
 
 /* Input i: odd ones are raw random bytes, even ones a weighted mix of
@@ -205,7 +206,10 @@ int main(int argc, char **argv) {
     }
     const long long *t = fuzz_gc_totals;
     printf("fuzz_gc_regression: %ld inputs, %lld operations, %lld collections (%lld automatic): "
-           "%lld objects collected, %lld uncollectable, %lld resurrected; %s\n",
-           count, t[5], t[0], t[1], t[2], t[3], t[4], rc ? "ERRORS" : "all passed");
+           "%lld objects collected, %lld uncollectable, %lld resurrected; %lld weak references "
+           "made, %lld cleared by the collector, %lld callbacks checked (%lld from the "
+           "collector); %s\n",
+           count, t[5], t[0], t[1], t[2], t[3], t[4], t[6], t[9], t[7], t[8],
+           rc ? "ERRORS" : "all passed");
     return rc ? 1 : 0;
 }
