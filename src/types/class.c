@@ -8,7 +8,7 @@
  * object's own header (its type is rc_class_type).  So
  *   - rc_type_name(instance) is the class name;
  *   - the reference every instance of a heap type holds on its type
- *     (object_alloc's rc_incref(t), destroy's rc_decref(t)) lands on the
+ *     (the allocation's rc_incref(t), destroy's rc_decref(t)) lands on the
  *     class object's refcount: a class lives while any instance or user
  *     reference does, and is freed with its last one;
  *   - going from an instance back to its class is a cast (the rc_type is
@@ -339,8 +339,9 @@ rc_object *rc_new_instance(void *cls) {
     if (!is_class(cls))
         return rci_type_error_null("rc_new_instance", "a class", cls);
     /* Zeroed (no table, every slot unset), tracked, and holding a
-     * reference to the class (object_alloc increfs heap types). */
-    return rc_object_new(&((rci_class *)cls)->type);
+     * reference to the class (heap types are increfed); the class's type
+     * is valid by construction, so the descriptor checks are skipped. */
+    return rci_gc_object_new(&((rci_class *)cls)->type);
 }
 
 /* The interned str for an attribute name of class c (new reference): from
