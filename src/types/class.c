@@ -65,7 +65,7 @@ typedef struct rci_class {
     rc_type type;            /* type.ob_base is this class object's header */
     rc_object *weaklist;     /* weak references to the class itself */
     rc_class_kind kind;
-    uint32_t nslots;
+    uint32_t nslots;         /* 0 for RC_CLASS_DICT: slot_at relies on it */
     rc_object **slot_names;  /* RC_CLASS_SLOTS: nslots interned strs (owned) */
     rc_object **keys;        /* RC_CLASS_DICT: attribute names seen (owned) */
     uint32_t nkeys, keys_cap;
@@ -662,4 +662,97 @@ int rc_hasattr(const void *obj, const char *name) {
     }
     lookup_key k = {name, len, 0, 0};
     return table_find(((const dict_instance *)obj)->table, &k) >= 0;
+}
+
+/* ------------------------------------------------------- slots by index */
+
+intptr_t rc_class_slot_index(const void *cls, const char *name) {
+    if (!is_class(cls))
+        return rci_type_error("rc_class_slot_index", "a class", cls);
+    if (!name)
+        return rc_error_set(RC_ERR_INVALID, "rc_class_slot_index: slot name is NULL");
+    const rci_class *c = cls;
+    if (c->kind != RC_CLASS_SLOTS)
+        return rc_error_set(RC_ERR_TYPE, "rc_class_slot_index: class '%s' is dict-backed "
+                            "and has no slots", c->type.name);
+    intptr_t i = slot_find(c, name, strlen(name));
+    if (i < 0)
+        return rc_error_set(RC_ERR_ATTRIBUTE, "type object '%s' has no slot '%s'",
+                            c->type.name, name);
+    return i;
+}
+
+/* The address of slot `index` of obj, or NULL if obj is not an instance
+ * with such a slot.  This is the only check on the by-index paths: a
+ * non-instance fails the metatype compare, and since a dict-backed class
+ * has nslots == 0 (never set for RC_CLASS_DICT), one unsigned compare
+ * rejects both those classes and any index outside 0..nslots-1 of obj's
+ * own class.  slot_error says which case it was. */
+static inline rc_object **slot_at(const void *obj, intptr_t index) {
+    if (RC_LIKELY(obj != NULL)) {
+        const rc_type *t = ((const rc_object *)obj)->type;
+        if (RC_LIKELY(t->ob_base.type == &rc_class_type &&
+                      (uintptr_t)index < AS_CLASS(t)->nslots))
+            return &((slots_instance *)(uintptr_t)obj)->slots[index];
+    }
+    return NULL;
+}
+
+/* Why slot_at(obj, index) failed, as an error; returns -1. */
+static int slot_error(const char *fn, const void *obj, intptr_t index) {
+    if (!obj)
+        return rc_error_set(RC_ERR_INVALID, "%s: NULL object", fn);
+    if (!rc_is_instance(obj))
+        return rci_type_error(fn, "an instance of a class made by rc_class_new", obj);
+    const rci_class *c = CLASS_OF(obj);
+    if (c->kind != RC_CLASS_SLOTS)
+        return rc_error_set(RC_ERR_TYPE, "%s: '%s' objects are dict-backed and have "
+                            "no slots", fn, c->type.name);
+    return rc_error_set(RC_ERR_INDEX, "%s: slot index %ld is out of range for '%s' "
+                        "(%u slots)", fn, (long)index, c->type.name, (unsigned)c->nslots);
+}
+
+/* Reading or deleting slot `index` of obj, which is not set: the
+ * AttributeError rc_getattr gives for the slot's name. */
+static int slot_unset(const void *obj, intptr_t index) {
+    return no_attribute(obj, rc_str_utf8(CLASS_OF(obj)->slot_names[index]));
+}
+
+rc_object *rc_getslot_borrowed(const void *obj, intptr_t index) {
+    rc_object **p = slot_at(obj, index);
+    if (RC_UNLIKELY(!p)) {
+        slot_error("rc_getslot", obj, index);
+        return NULL;
+    }
+    if (RC_UNLIKELY(!*p)) {
+        slot_unset(obj, index);
+        return NULL;
+    }
+    return *p;
+}
+
+rc_object *rc_getslot(const void *obj, intptr_t index) {
+    rc_object *v = rc_getslot_borrowed(obj, index);
+    return v ? rc_newref(v) : NULL;
+}
+
+int rc_setslot(void *obj, intptr_t index, void *value) {
+    rc_object **p = slot_at(obj, index);
+    if (RC_UNLIKELY(!p))
+        return slot_error("rc_setslot", obj, index);
+    if (RC_UNLIKELY(!value))
+        return rc_error_set(RC_ERR_INVALID, "rc_setslot: value is NULL (use rc_delslot)");
+    rc_incref(value);
+    rc_setref(p, value);   /* the old value goes last, once the slot is set */
+    return 0;
+}
+
+int rc_delslot(void *obj, intptr_t index) {
+    rc_object **p = slot_at(obj, index);
+    if (RC_UNLIKELY(!p))
+        return slot_error("rc_delslot", obj, index);
+    if (!*p)
+        return slot_unset(obj, index);
+    rc_clear(p);
+    return 0;
 }
