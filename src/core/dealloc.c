@@ -36,7 +36,7 @@ static int call_resurrectable(rc_object *op, void (*hook)(rc_object *)) {
 /* op is already untracked; was_tracked says whether to re-track it if a
  * finalizer resurrects it.  The type and its flags are read once: the hooks
  * may not change the object's type. */
-static void destroy(rc_heap *h, rc_object *op, int was_tracked) {
+static inline void destroy(rc_heap *h, rc_object *op, int was_tracked) {
     const rc_type *t = op->type;
     const uint32_t flags = t->flags;
     const int gc = (flags & RC_TYPE_GC) != 0;
