@@ -94,6 +94,14 @@ typedef struct slots_instance {
     /* rc_object *weaklist;     after the slots, when weak references are on */
 } slots_instance;
 
+/* Error paths of the by-index accessors, kept out of line so that the fast
+ * paths need no stack frame. */
+#if defined(__GNUC__) || defined(__clang__)
+#define CLASS_COLD __attribute__((cold, noinline))
+#else
+#define CLASS_COLD
+#endif
+
 #define AS_CLASS(t) ((rci_class *)(uintptr_t)(t))
 #define CLASS_OF(op) AS_CLASS(((const rc_object *)(op))->type)
 #define AS_STR(op) ((rci_str *)(op))
@@ -699,7 +707,7 @@ static inline rc_object **slot_at(const void *obj, intptr_t index) {
 }
 
 /* Why slot_at(obj, index) failed, as an error; returns -1. */
-static int slot_error(const char *fn, const void *obj, intptr_t index) {
+static CLASS_COLD int slot_error(const char *fn, const void *obj, intptr_t index) {
     if (!obj)
         return rc_error_set(RC_ERR_INVALID, "%s: NULL object", fn);
     if (!rc_is_instance(obj))
@@ -714,21 +722,25 @@ static int slot_error(const char *fn, const void *obj, intptr_t index) {
 
 /* Reading or deleting slot `index` of obj, which is not set: the
  * AttributeError rc_getattr gives for the slot's name. */
-static int slot_unset(const void *obj, intptr_t index) {
+static CLASS_COLD int slot_unset(const void *obj, intptr_t index) {
     return no_attribute(obj, rc_str_utf8(CLASS_OF(obj)->slot_names[index]));
+}
+
+/* rc_getslot's error: why (obj, index) has no value (reached by a tail
+ * call). */
+static CLASS_COLD rc_object *getslot_failed(const void *obj, intptr_t index) {
+    if (slot_at(obj, index))
+        slot_unset(obj, index);
+    else
+        slot_error("rc_getslot", obj, index);
+    return NULL;
 }
 
 rc_object *rc_getslot_borrowed(const void *obj, intptr_t index) {
     rc_object **p = slot_at(obj, index);
-    if (RC_UNLIKELY(!p)) {
-        slot_error("rc_getslot", obj, index);
-        return NULL;
-    }
-    if (RC_UNLIKELY(!*p)) {
-        slot_unset(obj, index);
-        return NULL;
-    }
-    return *p;
+    if (RC_LIKELY(p && *p))
+        return *p;
+    return getslot_failed(obj, index);
 }
 
 rc_object *rc_getslot(const void *obj, intptr_t index) {
