@@ -534,11 +534,16 @@ static int instance_slots_clear(rc_object *self) {
 
 static void instance_slots_dealloc(rc_object *self) { instance_slots_clear(self); }
 
-/* The slot index of name in class c, or -1. */
-static intptr_t slot_find(const rci_class *c, const char *name, size_t len) {
-    for (uint32_t i = 0; i < c->nslots; i++)
-        if (str_matches(c->slot_names[i], name, len))
+/* The slot index of name in class c, or -1.  Slot names are identifiers
+ * (no NUL inside) stored NUL-terminated, so strcmp is an exact comparison
+ * and the name's length is never needed; checking the first byte inline
+ * skips the call for most non-matching slots. */
+static intptr_t slot_find(const rci_class *c, const char *name) {
+    for (uint32_t i = 0; i < c->nslots; i++) {
+        const char *s = AS_STR(c->slot_names[i])->data;
+        if (s[0] == name[0] && strcmp(s, name) == 0)
             return i;
+    }
     return -1;
 }
 
@@ -565,9 +570,8 @@ int rc_setattr(void *obj, const char *name, void *value) {
     if (!value)
         return rc_error_set(RC_ERR_INVALID, "rc_setattr: value is NULL (use rc_delattr)");
     rci_class *c = CLASS_OF(obj);
-    size_t len = strlen(name);
     if (c->kind == RC_CLASS_SLOTS) {
-        intptr_t i = slot_find(c, name, len);
+        intptr_t i = slot_find(c, name);
         if (i < 0)
             return no_attribute(obj, name);
         rc_incref(value);
@@ -575,14 +579,14 @@ int rc_setattr(void *obj, const char *name, void *value) {
         return 0;
     }
     dict_instance *inst = obj;
-    lookup_key k = {name, len, 0, 0};
+    lookup_key k = {name, strlen(name), 0, 0};
     intptr_t i = table_find(inst->table, &k);
     if (i >= 0) {
         rc_incref(value);
         rc_setref(&inst->table->e[i].value, value);   /* the old value goes last */
         return 0;
     }
-    rc_object *key = class_key(c, name, len);
+    rc_object *key = class_key(c, name, k.len);
     if (!key)
         return -1;
     if (table_reserve(inst) < 0) {
@@ -602,15 +606,14 @@ rc_object *rc_getattr_borrowed(const void *obj, const char *name) {
     if (check_args("rc_getattr", obj, name) < 0)
         return NULL;
     rci_class *c = CLASS_OF(obj);
-    size_t len = strlen(name);
     rc_object *v = NULL;
     if (c->kind == RC_CLASS_SLOTS) {
-        intptr_t i = slot_find(c, name, len);
+        intptr_t i = slot_find(c, name);
         if (i >= 0)
             v = ((const slots_instance *)obj)->slots[i];
     } else {
         const dict_instance *inst = obj;
-        lookup_key k = {name, len, 0, 0};
+        lookup_key k = {name, strlen(name), 0, 0};
         intptr_t i = table_find(inst->table, &k);
         if (i >= 0)
             v = inst->table->e[i].value;
@@ -629,9 +632,8 @@ int rc_delattr(void *obj, const char *name) {
     if (check_args("rc_delattr", obj, name) < 0)
         return -1;
     rci_class *c = CLASS_OF(obj);
-    size_t len = strlen(name);
     if (c->kind == RC_CLASS_SLOTS) {
-        intptr_t i = slot_find(c, name, len);
+        intptr_t i = slot_find(c, name);
         slots_instance *inst = obj;
         if (i < 0 || !inst->slots[i])
             return no_attribute(obj, name);
@@ -639,7 +641,7 @@ int rc_delattr(void *obj, const char *name) {
         return 0;
     }
     dict_instance *inst = obj;
-    lookup_key k = {name, len, 0, 0};
+    lookup_key k = {name, strlen(name), 0, 0};
     intptr_t i = table_find(inst->table, &k);
     if (i < 0)
         return no_attribute(obj, name);
@@ -663,12 +665,11 @@ int rc_hasattr(const void *obj, const char *name) {
     if (check_args("rc_hasattr", obj, name) < 0)
         return -1;
     rci_class *c = CLASS_OF(obj);
-    size_t len = strlen(name);
     if (c->kind == RC_CLASS_SLOTS) {
-        intptr_t i = slot_find(c, name, len);
+        intptr_t i = slot_find(c, name);
         return i >= 0 && ((const slots_instance *)obj)->slots[i] != NULL;
     }
-    lookup_key k = {name, len, 0, 0};
+    lookup_key k = {name, strlen(name), 0, 0};
     return table_find(((const dict_instance *)obj)->table, &k) >= 0;
 }
 
@@ -683,7 +684,7 @@ intptr_t rc_class_slot_index(const void *cls, const char *name) {
     if (c->kind != RC_CLASS_SLOTS)
         return rc_error_set(RC_ERR_TYPE, "rc_class_slot_index: class '%s' is dict-backed "
                             "and has no slots", c->type.name);
-    intptr_t i = slot_find(c, name, strlen(name));
+    intptr_t i = slot_find(c, name);
     if (i < 0)
         return rc_error_set(RC_ERR_ATTRIBUTE, "type object '%s' has no slot '%s'",
                             c->type.name, name);
