@@ -89,9 +89,9 @@ static void *alloc_failed(rc_heap *h, const rc_type *t, size_t pre, size_t n) {
 /* Zero the n bytes after an object's header.  Small bodies (a multiple of
  * 8 bytes, up to ZERO_BY_WORDS_MAX) get one 8-byte store per word rather
  * than memset: new fields are often read at once (setting a slot loads its
- * old value to drop it), and a small load from memset's wide vector stores
- * is not store-forwarded on the x86 cores measured, so it waits for the
- * stores to retire; that stall was half of rc_setslot's time on a fresh
+ * old value to drop it), and on the machine measured (AMD EPYC) a small
+ * load from memset's wide vector stores was not store-forwarded and waited
+ * for the stores to retire: half of rc_setslot's samples on a fresh
  * instance.  The volatile access keeps the compiler from turning the loop
  * back into a memset call.  Larger bodies use memset, which is faster per
  * byte. */
