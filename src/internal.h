@@ -288,6 +288,10 @@ RCI_FUNC int rci_config_resolve(const rc_config *cfg, rci_settings *out);
 /* Object layer (core/object.c, core/dealloc.c) */
 RCI_FUNC void rci_gc_link_init(rci_generation *g);
 RCI_FUNC RC_NORETURN void rci_object_fatal(const char *what, const rc_object *op);
+/* rc_object_new for a type the caller knows is valid, fixed-size, GC and
+ * RC_TYPE_TRACK (classes made by rc_class_new): the same object, without
+ * re-checking the type descriptor. */
+RCI_FUNC void *rci_gc_object_new(const rc_type *t);
 /* The collector (gc/collect.c): an automatic collection when generation 0
  * is over its threshold, called before a GC object is allocated. */
 RCI_FUNC void rci_gc_maybe_collect(rc_heap *h);

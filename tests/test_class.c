@@ -414,6 +414,233 @@ static void test_slots_attributes(void) {
     rc_decref(cls);
 }
 
+/* ------------------------------------------------------ slots by index */
+
+static void test_slot_index(void) {
+    static const char *const xy[] = {"x", "y", "label"};
+    rc_object *cls = slots_class("Point", xy, 3, 1);
+    CHECK_EQ(rc_class_slot_index(cls, "x"), 0);
+    CHECK_EQ(rc_class_slot_index(cls, "y"), 1);
+    CHECK_EQ(rc_class_slot_index(cls, "label"), 2);
+    CHECK_EQ(rc_class_slot_index(cls, "z"), -1);
+    CHECK(error_is(RC_ERR_ATTRIBUTE, "type object 'Point' has no slot 'z'"));
+    CHECK_EQ(rc_class_slot_index(cls, "lab"), -1);      /* prefixes do not match */
+    CHECK(error_is(RC_ERR_ATTRIBUTE, "'lab'"));
+    CHECK_EQ(rc_class_slot_index(cls, "__weakref__"), -1);
+    CHECK(error_is(RC_ERR_ATTRIBUTE, NULL));
+    CHECK_EQ(rc_class_slot_index(cls, NULL), -1);
+    CHECK(error_is(RC_ERR_INVALID, "slot name is NULL"));
+
+    rc_object *d = dict_class("Bag", 1);
+    CHECK_EQ(rc_class_slot_index(d, "x"), -1);
+    CHECK(error_is(RC_ERR_TYPE, "class 'Bag' is dict-backed"));
+    rc_object *p = rc_new_instance(cls);                 /* an instance is not a class */
+    CHECK_EQ(rc_class_slot_index(p, "x"), -1);
+    CHECK(error_is(RC_ERR_TYPE, "expected a class, got 'Point'"));
+    CHECK_EQ(rc_class_slot_index(rc_None, "x"), -1);
+    CHECK(error_is(RC_ERR_TYPE, "got 'NoneType'"));
+    CHECK_EQ(rc_class_slot_index(NULL, "x"), -1);
+    CHECK(error_is(RC_ERR_TYPE, "got 'NULL'"));
+
+    /* `__slots__ = ()`: no index at all */
+    rc_object *empty = slots_class("Empty", NULL, 0, 0);
+    CHECK_EQ(rc_class_slot_index(empty, "x"), -1);
+    CHECK(error_is(RC_ERR_ATTRIBUTE, "type object 'Empty' has no slot 'x'"));
+    rc_object *e = rc_new_instance(empty);
+    CHECK(rc_getslot_borrowed(e, 0) == NULL);
+    CHECK(error_is(RC_ERR_INDEX, "slot index 0 is out of range for 'Empty' (0 slots)"));
+    rc_decref(e);
+    rc_decref(empty);
+    rc_decref(p);
+    rc_decref(d);
+    rc_decref(cls);
+}
+
+static void test_slot_access(void) {
+    static const char *const xy[] = {"x", "y", "label"};
+    rc_object *cls = slots_class("Point", xy, 3, 0);
+    intptr_t ix = rc_class_slot_index(cls, "x"), il = rc_class_slot_index(cls, "label");
+    rc_object *p = rc_new_instance(cls);
+    CHECK(rc_gc_is_tracked(p));
+    rc_object *v = rc_int_from(7777);
+
+    /* unset slots: AttributeError naming the slot, as by name */
+    CHECK(rc_getslot_borrowed(p, ix) == NULL);
+    CHECK(error_is(RC_ERR_ATTRIBUTE, "'Point' object has no attribute 'x'"));
+    CHECK(rc_getslot(p, il) == NULL);
+    CHECK(error_is(RC_ERR_ATTRIBUTE, "'Point' object has no attribute 'label'"));
+    CHECK_EQ(rc_delslot(p, ix), -1);
+    CHECK(error_is(RC_ERR_ATTRIBUTE, "'Point' object has no attribute 'x'"));
+
+    /* set by index, read both ways (and the other way round) */
+    CHECK_EQ(rc_setslot(p, ix, v), 0);
+    CHECK_EQ(rc_refcount(v), 2);
+    CHECK(rc_getslot_borrowed(p, ix) == v);
+    CHECK(rc_getattr_borrowed(p, "x") == v);
+    CHECK_EQ(rc_refcount(v), 2);                       /* borrowed: no reference */
+    rc_object *got = rc_getslot(p, ix);
+    CHECK(got == v && rc_refcount(v) == 3);           /* new reference */
+    rc_decref(got);
+    CHECK_EQ(rc_setattr(p, "label", v), 0);
+    CHECK(rc_getslot_borrowed(p, il) == v);
+    CHECK_EQ(rc_refcount(v), 3);
+
+    /* overwrite, NULL refused, delete */
+    CHECK_EQ(rc_setslot(p, ix, rc_None), 0);
+    CHECK_EQ(rc_refcount(v), 2);
+    CHECK(rc_getslot_borrowed(p, ix) == rc_None);
+    CHECK_EQ(rc_setslot(p, il, NULL), -1);
+    CHECK(error_is(RC_ERR_INVALID, "use rc_delslot"));
+    CHECK(rc_getslot_borrowed(p, il) == v);           /* unchanged */
+    CHECK_EQ(rc_delslot(p, il), 0);
+    CHECK_EQ(rc_refcount(v), 1);
+    CHECK_EQ(rc_hasattr(p, "label"), 0);
+    CHECK(rc_getslot_borrowed(p, il) == NULL);
+    CHECK(error_is(RC_ERR_ATTRIBUTE, "no attribute 'label'"));
+    CHECK_EQ(rc_delslot(p, il), -1);
+    CHECK(error_is(RC_ERR_ATTRIBUTE, "no attribute 'label'"));
+
+    /* the instance's death drops what its slots hold */
+    CHECK_EQ(rc_setslot(p, il, v), 0);
+    CHECK_EQ(rc_refcount(v), 2);
+    rc_decref(p);
+    CHECK_EQ(rc_refcount(v), 1);
+    rc_decref(v);
+    rc_decref(cls);
+}
+
+/* Every by-index accessor on one bad (obj, index): the expected error, and
+ * no reference taken on the value. */
+static void check_slot_errors(const void *obj, intptr_t index, rc_errcode code,
+                              const char *msg) {
+    rc_object *v = rc_int_from(4242);
+    CHECK(rc_getslot_borrowed(obj, index) == NULL);
+    CHECK(error_is(code, msg));
+    CHECK(rc_getslot(obj, index) == NULL);
+    CHECK(error_is(code, msg));
+    CHECK_EQ(rc_setslot((void *)(uintptr_t)obj, index, v), -1);
+    CHECK(error_is(code, msg));
+    CHECK_EQ(rc_refcount(v), 1);
+    CHECK_EQ(rc_delslot((void *)(uintptr_t)obj, index), -1);
+    CHECK(error_is(code, msg));
+    rc_decref(v);
+}
+
+static void test_slot_errors(void) {
+    static const char *const xy[] = {"x", "y", "label"};
+    static const char *const one[] = {"only"};
+    rc_object *cls = slots_class("Point", xy, 3, 1);
+    rc_object *small = slots_class("One", one, 1, 0);
+    rc_object *p = rc_new_instance(cls), *q = rc_new_instance(small);
+    CHECK_EQ(rc_setslot(p, 0, rc_None), 0);
+
+    /* out of range, for the object's own class (index 3 would be the
+     * weak-reference word after the slots: not a slot) */
+    check_slot_errors(p, 3, RC_ERR_INDEX, "slot index 3 is out of range for 'Point' (3 slots)");
+    check_slot_errors(p, -1, RC_ERR_INDEX, "slot index -1 is out of range");
+    check_slot_errors(p, INTPTR_MAX, RC_ERR_INDEX, "out of range");
+    check_slot_errors(p, INTPTR_MIN, RC_ERR_INDEX, "out of range");
+    /* an index of a bigger class used on a smaller one */
+    check_slot_errors(q, rc_class_slot_index(cls, "label"), RC_ERR_INDEX,
+                      "slot index 2 is out of range for 'One' (1 slots)");
+
+    /* dict-backed instance, non-instances, NULL */
+    rc_object *d = dict_class("Bag", 1);
+    rc_object *b = rc_new_instance(d);
+    CHECK_EQ(rc_setattr(b, "x", rc_None), 0);
+    check_slot_errors(b, 0, RC_ERR_TYPE, "'Bag' objects are dict-backed and have no slots");
+    rc_object *i = rc_int_from(1000);
+    check_slot_errors(i, 0, RC_ERR_TYPE, "expected an instance of a class made by "
+                      "rc_class_new, got 'int'");
+    check_slot_errors(cls, 0, RC_ERR_TYPE, "got 'type'");   /* the class itself */
+    check_slot_errors(rc_None, 0, RC_ERR_TYPE, "got 'NoneType'");
+    check_slot_errors(NULL, 0, RC_ERR_INVALID, ": NULL object");
+
+    CHECK(rc_getslot_borrowed(p, 0) == rc_None);      /* nothing was disturbed */
+    rc_decref(i);
+    rc_decref(b);
+    rc_decref(d);
+    rc_decref(q);
+    rc_decref(p);
+    rc_decref(small);
+    rc_decref(cls);
+}
+
+/* The previous value of a slot goes only after the slot holds the new one
+ * (or is unset): its finalizer reads the slot. */
+static rc_object *watch_holder;
+static intptr_t watch_index;
+static rc_object *watch_seen;      /* the slot as the finalizer saw it */
+static int watch_calls;
+
+static void watch_finalize(rc_object *self) {
+    (void)self;
+    watch_calls++;
+    watch_seen = rc_getslot_borrowed(watch_holder, watch_index);
+    if (!watch_seen)
+        rc_error_clear();
+}
+
+static void test_slot_replace_order(void) {
+    static const char *const a[] = {"a"};
+    rc_object *holder_cls = slots_class("Holder", a, 1, 0);
+    rc_class_options o;
+    rc_class_options_init(&o);
+    o.finalize = watch_finalize;
+    rc_object *victim_cls = rc_class_new("Victim", &o);
+    watch_holder = rc_new_instance(holder_cls);
+    watch_index = rc_class_slot_index(holder_cls, "a");
+
+    rc_object *victim = rc_new_instance(victim_cls);
+    CHECK_EQ(rc_setslot(watch_holder, watch_index, victim), 0);
+    rc_decref(victim);                                  /* the slot holds the last ref */
+    watch_calls = 0;
+    CHECK_EQ(rc_setslot(watch_holder, watch_index, rc_True), 0);
+    CHECK_EQ(watch_calls, 1);
+    CHECK(watch_seen == rc_True);
+
+    victim = rc_new_instance(victim_cls);
+    CHECK_EQ(rc_setslot(watch_holder, watch_index, victim), 0);
+    rc_decref(victim);
+    CHECK_EQ(rc_delslot(watch_holder, watch_index), 0);
+    CHECK_EQ(watch_calls, 2);
+    CHECK(watch_seen == NULL);                          /* already unset */
+
+    rc_decref(watch_holder);
+    watch_holder = NULL;
+    rc_decref(victim_cls);
+    rc_decref(holder_cls);
+}
+
+/* Slots set by index are references the collector sees: a 2-cycle made
+ * with rc_setslot is found and freed. */
+static void test_slot_cycle_collected(void) {
+    static const char *const nv[] = {"next", "value"};
+    rc_object *cls = slots_class("Node2", nv, 2, 0);
+    intptr_t inext = rc_class_slot_index(cls, "next");
+    rc_gc_collect(2);
+    rc_object *a = rc_new_instance(cls), *b = rc_new_instance(cls);
+    CHECK_EQ(rc_setslot(a, inext, b), 0);
+    CHECK_EQ(rc_setslot(b, inext, a), 0);
+    rc_decref(a);
+    rc_decref(b);
+    CHECK_EQ(rc_gc_collect(2), 2);
+    rc_decref(cls);
+}
+
+/* rc_new_instance's allocation fast path reports a missing heap as
+ * rc_object_new does. */
+static void test_new_instance_no_heap(void) {
+    static const char *const a[] = {"a"};
+    rc_object *cls = slots_class("Lonely", a, 1, 0);
+    rc_heap *h = rc_heap_current();
+    CHECK_EQ(rc_heap_enter(NULL), 0);
+    CHECK(rc_new_instance(cls) == NULL);
+    CHECK(error_is(RC_ERR_STATE, "no heap is bound"));
+    CHECK_EQ(rc_heap_enter(h), 0);
+    rc_decref(cls);
+}
+
 /* ------------------------------------------------------------ lifetime */
 
 static int fin_calls;
@@ -819,6 +1046,12 @@ int main(void) {
     RUN(test_dict_many_attributes);
     RUN(test_names_after_clear_caches);
     RUN(test_slots_attributes);
+    RUN(test_slot_index);
+    RUN(test_slot_access);
+    RUN(test_slot_errors);
+    RUN(test_slot_replace_order);
+    RUN(test_slot_cycle_collected);
+    RUN(test_new_instance_no_heap);
     RUN(test_class_lifetime);
     RUN(test_finalize_and_del_hooks);
     RUN(test_node_chain_100000);

@@ -75,6 +75,45 @@ RC_API int rc_hasattr(const void *obj, const char *name);
 /* 1 if op is an instance of a class made by rc_class_new. */
 RC_API int rc_is_instance(const void *op);
 
+/* ------------------------------------------------------------------------
+ * Slots by index (RC_CLASS_SLOTS classes): the fast path an interpreter
+ * uses.  Look a slot's index up once with rc_class_slot_index (as CPython
+ * resolves a member descriptor to an offset), then read and write instances
+ * with it: no name is hashed, measured or compared.  Slot i is the i-th
+ * name given to rc_class_new; an index stays valid for the life of the
+ * class.  Each accessor checks that obj is an instance of a slots-backed
+ * class and that the index is below *obj's* class's slot count (one
+ * compare), so a wrong index is an error, never a stray memory access; it
+ * does not check that obj's class is the one the index came from (an index
+ * of another class names whatever slot obj's class has at that position).
+ *
+ * Errors for obj are those of rc_getattr: RC_ERR_INVALID for NULL,
+ * RC_ERR_TYPE for an object that is not an instance of a class made by
+ * rc_class_new; and further RC_ERR_TYPE when obj's class is dict-backed,
+ * RC_ERR_INDEX when index is negative or not below the slot count.
+ * ---------------------------------------------------------------------- */
+
+/* The index (0..nslots-1) of slot `name` of cls.  -1 with RC_ERR_TYPE if
+ * cls is not a class (NULL included) or is dict-backed, RC_ERR_INVALID for a
+ * NULL name, RC_ERR_ATTRIBUTE if cls has no such slot. */
+RC_API intptr_t rc_class_slot_index(const void *cls, const char *name);
+/* The value of slot `index` of obj as a NEW reference.  NULL with
+ * RC_ERR_ATTRIBUTE if the slot is unset ("'Node' object has no attribute
+ * 'left'", as rc_getattr), or the errors above. */
+RC_API rc_object *rc_getslot(const void *obj, intptr_t index);
+/* Borrowed variant of rc_getslot, for hot paths; same errors. */
+RC_API rc_object *rc_getslot_borrowed(const void *obj, intptr_t index);
+/* Set slot `index` of obj to value, which gains a reference; the previous
+ * value's reference is dropped after the slot holds the new one.  0, or -1
+ * with RC_ERR_INVALID for a NULL value (as rc_setattr: deleting is
+ * rc_delslot, so a failed constructor's NULL is not stored silently) or the
+ * errors above. */
+RC_API int rc_setslot(void *obj, intptr_t index, void *value);
+/* Unset slot `index` of obj (del obj.name), dropping its reference.  0, or
+ * -1 with RC_ERR_ATTRIBUTE if the slot is already unset, or the errors
+ * above. */
+RC_API int rc_delslot(void *obj, intptr_t index);
+
 #ifdef __cplusplus
 }
 #endif

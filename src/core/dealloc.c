@@ -37,11 +37,13 @@ static int call_resurrectable(rc_object *op, void (*hook)(rc_object *)) {
 }
 
 /* op is already untracked; was_tracked says whether to re-track it if a
- * finalizer resurrects it. */
-static void destroy(rc_heap *h, rc_object *op, int was_tracked) {
+ * finalizer resurrects it.  The type and its flags are read once: the hooks
+ * may not change the object's type. */
+static inline void destroy(rc_heap *h, rc_object *op, int was_tracked) {
     const rc_type *t = op->type;
-    int gc = (t->flags & RC_TYPE_GC) != 0;
-    if (t->finalize) {
+    const uint32_t flags = t->flags;
+    const int gc = (flags & RC_TYPE_GC) != 0;
+    if (RC_UNLIKELY(t->finalize != NULL)) {
         rci_gc_link *g = gc ? RCI_AS_LINK(op) : NULL;
         if (!g || !(g->prev & RCI_GC_FINALIZED)) {
             if (g)
@@ -53,9 +55,9 @@ static void destroy(rc_heap *h, rc_object *op, int was_tracked) {
             }
         }
     }
-    if (t->flags & RC_TYPE_WEAKREF)
+    if (flags & RC_TYPE_WEAKREF)
         rci_weakref_clear_all(op);
-    if (t->del && call_resurrectable(op, t->del)) {
+    if (RC_UNLIKELY(t->del != NULL) && call_resurrectable(op, t->del)) {
         if (was_tracked)
             rc_gc_track(op);
         return;
@@ -64,7 +66,7 @@ static void destroy(rc_heap *h, rc_object *op, int was_tracked) {
         t->dealloc(op);
     else if (t->clear)
         t->clear(op);
-    if ((t->flags & RCI_TYPE_FREELIST) && rci_freelist_push(h, op))
+    if (RC_UNLIKELY(flags & RCI_TYPE_FREELIST) && rci_freelist_push(h, op))
         return;   /* kept for reuse (static built-in types: no type reference) */
     void *mem = gc ? (void *)RCI_AS_LINK(op) : (void *)op;
     if (gc && h->gen[0].count > 0)
@@ -122,9 +124,14 @@ void rci_dealloc(rc_object *op) {
         rci_object_fatal("reached refcount 0 on a thread with no heap bound", op);
     /* Untrack first: the collector must never see an object whose count is
      * zero, nor one parked on the trash list. */
-    int was_tracked = rc_gc_is_tracked(op);
-    if (was_tracked)
-        rc_gc_untrack(op);
+    int was_tracked = 0;
+    if (op->type->flags & RC_TYPE_GC) {
+        rci_gc_link *g = RCI_AS_LINK(op);
+        if (g->next) {
+            rci_gc_link_untrack(h, g);   /* rc_gc_untrack's list operation */
+            was_tracked = 1;
+        }
+    }
     if (h->trash_nesting >= RCI_TRASH_LIMIT && park(h, op)) {
         if (was_tracked)
             RCI_AS_LINK(op)->prev |= RCI_GC_PARKED_TRACKED;

@@ -116,4 +116,45 @@ static inline void rci_block_free(rc_heap *h, void *p, int api, const rc_object 
     rci_block_free_slow(h, p, api, obj);
 }
 
+/* ------------------------------------------------------------------------
+ * GC link fast paths for the object layer (core/object.c, core/dealloc.c).
+ * They are the list operations of rc_gc_track / rc_gc_untrack without
+ * those functions' argument checks, for call sites that already know the
+ * object is a GC object in the required state; keep them in step with
+ * those two (the collector's code).  A link's `next` is 0 while untracked;
+ * `prev` carries RCI_GC_FLAGS in its low bits (see internal.h).
+ * ---------------------------------------------------------------------- */
+
+/* Append the link of a NEW object (its words not yet initialised) to
+ * generation 0 of h.  A new object has no flag to keep: FINALIZED can only
+ * be set on an object that has been alive.  Counts it in gc.tracked (the
+ * full-collection growth rule, gc/collect.c). */
+static inline void rci_gc_link_track_new(rc_heap *h, rci_gc_link *g) {
+    rci_gc_link *head = &h->gen[0].head;
+    rci_gc_link *last = (rci_gc_link *)(head->prev & ~RCI_GC_FLAGS);
+    g->next = (uintptr_t)head;
+    g->prev = (uintptr_t)last;
+    last->next = (uintptr_t)g;
+    head->prev = (uintptr_t)g;
+    h->gc.tracked++;
+}
+
+/* Unlink a tracked link (g->next != 0) from its generation list; it becomes
+ * untracked and keeps only its FINALIZED bit.  The caller adjusts
+ * gc.tracked (rci_gc_link_untrack does). */
+static inline void rci_gc_link_unlink(rci_gc_link *g) {
+    rci_gc_link *prev = (rci_gc_link *)(g->prev & ~RCI_GC_FLAGS);
+    rci_gc_link *next = (rci_gc_link *)g->next;
+    prev->next = (uintptr_t)next;
+    next->prev = (uintptr_t)prev | (next->prev & RCI_GC_FLAGS);
+    g->next = 0;
+    g->prev &= RCI_GC_FINALIZED;
+}
+
+/* Untrack a tracked object of heap h. */
+static inline void rci_gc_link_untrack(rc_heap *h, rci_gc_link *g) {
+    rci_gc_link_unlink(g);
+    h->gc.tracked--;
+}
+
 #endif /* RCGC_MEM_FASTPATH_H */

@@ -8,7 +8,7 @@
  * object's own header (its type is rc_class_type).  So
  *   - rc_type_name(instance) is the class name;
  *   - the reference every instance of a heap type holds on its type
- *     (object_alloc's rc_incref(t), destroy's rc_decref(t)) lands on the
+ *     (the allocation's rc_incref(t), destroy's rc_decref(t)) lands on the
  *     class object's refcount: a class lives while any instance or user
  *     reference does, and is freed with its last one;
  *   - going from an instance back to its class is a cast (the rc_type is
@@ -65,7 +65,7 @@ typedef struct rci_class {
     rc_type type;            /* type.ob_base is this class object's header */
     rc_object *weaklist;     /* weak references to the class itself */
     rc_class_kind kind;
-    uint32_t nslots;
+    uint32_t nslots;         /* 0 for RC_CLASS_DICT: slot_at relies on it */
     rc_object **slot_names;  /* RC_CLASS_SLOTS: nslots interned strs (owned) */
     rc_object **keys;        /* RC_CLASS_DICT: attribute names seen (owned) */
     uint32_t nkeys, keys_cap;
@@ -93,6 +93,14 @@ typedef struct slots_instance {
     rc_object *slots[];      /* nslots; NULL = unset */
     /* rc_object *weaklist;     after the slots, when weak references are on */
 } slots_instance;
+
+/* Error paths of the by-index accessors, kept out of line so that the fast
+ * paths need no stack frame. */
+#if defined(__GNUC__) || defined(__clang__)
+#define CLASS_COLD __attribute__((cold, noinline))
+#else
+#define CLASS_COLD
+#endif
 
 #define AS_CLASS(t) ((rci_class *)(uintptr_t)(t))
 #define CLASS_OF(op) AS_CLASS(((const rc_object *)(op))->type)
@@ -339,8 +347,9 @@ rc_object *rc_new_instance(void *cls) {
     if (!is_class(cls))
         return rci_type_error_null("rc_new_instance", "a class", cls);
     /* Zeroed (no table, every slot unset), tracked, and holding a
-     * reference to the class (object_alloc increfs heap types). */
-    return rc_object_new(&((rci_class *)cls)->type);
+     * reference to the class (heap types are increfed); the class's type
+     * is valid by construction, so the descriptor checks are skipped. */
+    return rci_gc_object_new(&((rci_class *)cls)->type);
 }
 
 /* The interned str for an attribute name of class c (new reference): from
@@ -525,11 +534,16 @@ static int instance_slots_clear(rc_object *self) {
 
 static void instance_slots_dealloc(rc_object *self) { instance_slots_clear(self); }
 
-/* The slot index of name in class c, or -1. */
-static intptr_t slot_find(const rci_class *c, const char *name, size_t len) {
-    for (uint32_t i = 0; i < c->nslots; i++)
-        if (str_matches(c->slot_names[i], name, len))
+/* The slot index of name in class c, or -1.  Slot names are identifiers
+ * (no NUL inside) stored NUL-terminated, so strcmp is an exact comparison
+ * and the name's length is never needed; checking the first byte inline
+ * skips the call for most non-matching slots. */
+static intptr_t slot_find(const rci_class *c, const char *name) {
+    for (uint32_t i = 0; i < c->nslots; i++) {
+        const char *s = AS_STR(c->slot_names[i])->data;
+        if (s[0] == name[0] && strcmp(s, name) == 0)
             return i;
+    }
     return -1;
 }
 
@@ -556,9 +570,8 @@ int rc_setattr(void *obj, const char *name, void *value) {
     if (!value)
         return rc_error_set(RC_ERR_INVALID, "rc_setattr: value is NULL (use rc_delattr)");
     rci_class *c = CLASS_OF(obj);
-    size_t len = strlen(name);
     if (c->kind == RC_CLASS_SLOTS) {
-        intptr_t i = slot_find(c, name, len);
+        intptr_t i = slot_find(c, name);
         if (i < 0)
             return no_attribute(obj, name);
         rc_incref(value);
@@ -566,14 +579,14 @@ int rc_setattr(void *obj, const char *name, void *value) {
         return 0;
     }
     dict_instance *inst = obj;
-    lookup_key k = {name, len, 0, 0};
+    lookup_key k = {name, strlen(name), 0, 0};
     intptr_t i = table_find(inst->table, &k);
     if (i >= 0) {
         rc_incref(value);
         rc_setref(&inst->table->e[i].value, value);   /* the old value goes last */
         return 0;
     }
-    rc_object *key = class_key(c, name, len);
+    rc_object *key = class_key(c, name, k.len);
     if (!key)
         return -1;
     if (table_reserve(inst) < 0) {
@@ -593,15 +606,14 @@ rc_object *rc_getattr_borrowed(const void *obj, const char *name) {
     if (check_args("rc_getattr", obj, name) < 0)
         return NULL;
     rci_class *c = CLASS_OF(obj);
-    size_t len = strlen(name);
     rc_object *v = NULL;
     if (c->kind == RC_CLASS_SLOTS) {
-        intptr_t i = slot_find(c, name, len);
+        intptr_t i = slot_find(c, name);
         if (i >= 0)
             v = ((const slots_instance *)obj)->slots[i];
     } else {
         const dict_instance *inst = obj;
-        lookup_key k = {name, len, 0, 0};
+        lookup_key k = {name, strlen(name), 0, 0};
         intptr_t i = table_find(inst->table, &k);
         if (i >= 0)
             v = inst->table->e[i].value;
@@ -620,9 +632,8 @@ int rc_delattr(void *obj, const char *name) {
     if (check_args("rc_delattr", obj, name) < 0)
         return -1;
     rci_class *c = CLASS_OF(obj);
-    size_t len = strlen(name);
     if (c->kind == RC_CLASS_SLOTS) {
-        intptr_t i = slot_find(c, name, len);
+        intptr_t i = slot_find(c, name);
         slots_instance *inst = obj;
         if (i < 0 || !inst->slots[i])
             return no_attribute(obj, name);
@@ -630,7 +641,7 @@ int rc_delattr(void *obj, const char *name) {
         return 0;
     }
     dict_instance *inst = obj;
-    lookup_key k = {name, len, 0, 0};
+    lookup_key k = {name, strlen(name), 0, 0};
     intptr_t i = table_find(inst->table, &k);
     if (i < 0)
         return no_attribute(obj, name);
@@ -654,11 +665,107 @@ int rc_hasattr(const void *obj, const char *name) {
     if (check_args("rc_hasattr", obj, name) < 0)
         return -1;
     rci_class *c = CLASS_OF(obj);
-    size_t len = strlen(name);
     if (c->kind == RC_CLASS_SLOTS) {
-        intptr_t i = slot_find(c, name, len);
+        intptr_t i = slot_find(c, name);
         return i >= 0 && ((const slots_instance *)obj)->slots[i] != NULL;
     }
-    lookup_key k = {name, len, 0, 0};
+    lookup_key k = {name, strlen(name), 0, 0};
     return table_find(((const dict_instance *)obj)->table, &k) >= 0;
+}
+
+/* ------------------------------------------------------- slots by index */
+
+intptr_t rc_class_slot_index(const void *cls, const char *name) {
+    if (!is_class(cls))
+        return rci_type_error("rc_class_slot_index", "a class", cls);
+    if (!name)
+        return rc_error_set(RC_ERR_INVALID, "rc_class_slot_index: slot name is NULL");
+    const rci_class *c = cls;
+    if (c->kind != RC_CLASS_SLOTS)
+        return rc_error_set(RC_ERR_TYPE, "rc_class_slot_index: class '%s' is dict-backed "
+                            "and has no slots", c->type.name);
+    intptr_t i = slot_find(c, name);
+    if (i < 0)
+        return rc_error_set(RC_ERR_ATTRIBUTE, "type object '%s' has no slot '%s'",
+                            c->type.name, name);
+    return i;
+}
+
+/* The address of slot `index` of obj, or NULL if obj is not an instance
+ * with such a slot.  This is the only check on the by-index paths: a
+ * non-instance fails the metatype compare, and since a dict-backed class
+ * has nslots == 0 (never set for RC_CLASS_DICT), one unsigned compare
+ * rejects both those classes and any index outside 0..nslots-1 of obj's
+ * own class.  slot_error says which case it was. */
+static inline rc_object **slot_at(const void *obj, intptr_t index) {
+    if (RC_LIKELY(obj != NULL)) {
+        const rc_type *t = ((const rc_object *)obj)->type;
+        if (RC_LIKELY(t->ob_base.type == &rc_class_type &&
+                      (uintptr_t)index < AS_CLASS(t)->nslots))
+            return &((slots_instance *)(uintptr_t)obj)->slots[index];
+    }
+    return NULL;
+}
+
+/* Why slot_at(obj, index) failed, as an error; returns -1. */
+static CLASS_COLD int slot_error(const char *fn, const void *obj, intptr_t index) {
+    if (!obj)
+        return rc_error_set(RC_ERR_INVALID, "%s: NULL object", fn);
+    if (!rc_is_instance(obj))
+        return rci_type_error(fn, "an instance of a class made by rc_class_new", obj);
+    const rci_class *c = CLASS_OF(obj);
+    if (c->kind != RC_CLASS_SLOTS)
+        return rc_error_set(RC_ERR_TYPE, "%s: '%s' objects are dict-backed and have "
+                            "no slots", fn, c->type.name);
+    return rc_error_set(RC_ERR_INDEX, "%s: slot index %ld is out of range for '%s' "
+                        "(%u slots)", fn, (long)index, c->type.name, (unsigned)c->nslots);
+}
+
+/* Reading or deleting slot `index` of obj, which is not set: the
+ * AttributeError rc_getattr gives for the slot's name. */
+static CLASS_COLD int slot_unset(const void *obj, intptr_t index) {
+    return no_attribute(obj, rc_str_utf8(CLASS_OF(obj)->slot_names[index]));
+}
+
+/* rc_getslot's error: why (obj, index) has no value (reached by a tail
+ * call). */
+static CLASS_COLD rc_object *getslot_failed(const void *obj, intptr_t index) {
+    if (slot_at(obj, index))
+        slot_unset(obj, index);
+    else
+        slot_error("rc_getslot", obj, index);
+    return NULL;
+}
+
+rc_object *rc_getslot_borrowed(const void *obj, intptr_t index) {
+    rc_object **p = slot_at(obj, index);
+    if (RC_LIKELY(p && *p))
+        return *p;
+    return getslot_failed(obj, index);
+}
+
+rc_object *rc_getslot(const void *obj, intptr_t index) {
+    rc_object *v = rc_getslot_borrowed(obj, index);
+    return v ? rc_newref(v) : NULL;
+}
+
+int rc_setslot(void *obj, intptr_t index, void *value) {
+    rc_object **p = slot_at(obj, index);
+    if (RC_UNLIKELY(!p))
+        return slot_error("rc_setslot", obj, index);
+    if (RC_UNLIKELY(!value))
+        return rc_error_set(RC_ERR_INVALID, "rc_setslot: value is NULL (use rc_delslot)");
+    rc_incref(value);
+    rc_setref(p, value);   /* the old value goes last, once the slot is set */
+    return 0;
+}
+
+int rc_delslot(void *obj, intptr_t index) {
+    rc_object **p = slot_at(obj, index);
+    if (RC_UNLIKELY(!p))
+        return slot_error("rc_delslot", obj, index);
+    if (!*p)
+        return slot_unset(obj, index);
+    rc_clear(p);
+    return 0;
 }
