@@ -328,6 +328,11 @@ rc_object *rc_class_new(const char *name, const rc_class_options *opts) {
     }
     c->type.basic_size = size;
     c->type.item_size = 0;
+    /* A slots instance's references are exactly the pointer words after
+     * its header (before the weaklist word) plus its class, which is what
+     * instance_slots_traverse visits: the collector may read them inline. */
+    if (opts->kind == RC_CLASS_SLOTS)
+        c->type.flags |= RCI_TYPE_GC_INLINE_REFS;
     c->type.finalize = opts->finalize;
     c->type.del = opts->del;
     /* hash, eq, repr stay NULL: identity, and "<Node object at 0x...>" */
