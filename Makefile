@@ -44,7 +44,7 @@ tsan:
 valgrind: build
 	RCGC_MALLOC=malloc RCGC_TEST_QUICK=1 $(CTEST) --test-dir $(BUILD) --output-on-failure \
 	  -j$(JOBS) -T memcheck --overwrite MemoryCheckCommand=$$(command -v valgrind) \
-	  --overwrite MemoryCheckCommandOptions="--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+	  --overwrite MemoryCheckCommandOptions="--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --suppressions=$(CURDIR)/.ci/valgrind.supp"
 
 # The sanitizer suite run by CI after `make test` (Valgrind only when installed).
 sanitize: asan tsan
