@@ -40,42 +40,8 @@
  * humans (collector statistics, checks).
  */
 #define _POSIX_C_SOURCE 200809L
-#include "rcgc.h"
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-#define IMPL "rcgc"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void result(const char *metric, double v) {
-    printf("RESULT gc " IMPL " %s %.6g\n", metric, v);
-    fflush(stdout);
-}
-
-static void fail(const char *what) {
-    fprintf(stderr, "gc_bench: %s: %s\n", what, rc_error_message());
-    exit(1);
-}
-
-#define CHECK(expr) do { if (!(expr)) fail(#expr); } while (0)
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n) {
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+#define BENCH_PROGRAM "gc"
+#include "bench_common.h"
 
 static double mean(const double *v, size_t n) {
     double s = 0;
@@ -505,10 +471,7 @@ static void bench_pauses(void) {
 }
 
 /* ------------------------------------------------------------------------ */
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} workloads[] = {
+static const bench_workload workloads[] = {
     {"full", bench_full},
     {"cycles", bench_cycles},
     {"gc_collect", bench_gc_collect},
@@ -518,31 +481,6 @@ static const struct {
 };
 #define N_WORKLOADS (sizeof workloads / sizeof workloads[0])
 
-static void run_one(const char *name) {
-    for (size_t i = 0; i < N_WORKLOADS; i++) {
-        if (strcmp(workloads[i].name, name) == 0) {
-            workloads[i].fn();
-            return;
-        }
-    }
-    fprintf(stderr, "gc_bench: unknown workload '%s' (known:", name);
-    for (size_t i = 0; i < N_WORKLOADS; i++)
-        fprintf(stderr, " %s", workloads[i].name);
-    fprintf(stderr, ")\n");
-    exit(2);
-}
-
 int main(int argc, char **argv) {
-    if (rc_init(NULL) < 0)
-        fail("rc_init");
-    printf("INFO impl rcgc version %s\n", rc_version_string());
-    if (argc < 2) {
-        for (size_t i = 0; i < N_WORKLOADS; i++)
-            workloads[i].fn();
-    } else {
-        for (int i = 1; i < argc; i++)
-            run_one(argv[i]);
-    }
-    rc_fini();
-    return 0;
+    return bench_main(argc, argv, workloads, N_WORKLOADS);
 }

@@ -8,18 +8,10 @@ comment at the top of gc_bench.c).  Prints "RESULT gc cpython<X.Y> <metric>
 import gc
 import statistics
 import sys
-import time
 
-IMPL = "cpython%d.%d" % sys.version_info[:2]
-now = time.perf_counter
+from bench_common import info, now, result_printer, run_workloads
 
-
-def result(metric, value):
-    print("RESULT gc %s %s %.6g" % (IMPL, metric, value), flush=True)
-
-
-def info(msg):
-    print("INFO " + msg, flush=True)
+result = result_printer("gc")
 
 
 class Node2:
@@ -335,15 +327,7 @@ WORKLOADS = {
 
 def main(argv):
     sys.setrecursionlimit(10000)
-    info("impl %s %s" % (IMPL, sys.version.split()[0]))
-    names = argv or list(WORKLOADS)
-    for name in names:
-        if name not in WORKLOADS:
-            sys.stderr.write("gc_cpython.py: unknown workload %r (known: %s)\n"
-                             % (name, " ".join(WORKLOADS)))
-            return 2
-        WORKLOADS[name]()
-    return 0
+    return run_workloads("gc_cpython.py", WORKLOADS, argv)
 
 
 if __name__ == "__main__":

@@ -11,19 +11,11 @@ Adding a workload: write bench_<name>() and add it to WORKLOADS.
 import array
 import statistics
 import sys
-import time
 import weakref
 
-IMPL = "cpython%d.%d" % sys.version_info[:2]
-now = time.perf_counter
+from bench_common import info, now, result_printer, run_workloads
 
-
-def result(metric, value):
-    print("RESULT weak %s %s %.6g" % (IMPL, metric, value), flush=True)
-
-
-def info(msg):
-    print("INFO " + msg, flush=True)
+result = result_printer("weak")
 
 
 # --------------------------------------------------------------------------
@@ -143,15 +135,7 @@ WORKLOADS = {
 
 
 def main(argv):
-    info("impl %s %s" % (IMPL, sys.version.split()[0]))
-    names = argv or list(WORKLOADS)
-    for name in names:
-        if name not in WORKLOADS:
-            sys.stderr.write("weak_cpython.py: unknown workload %r (known: %s)\n"
-                             % (name, " ".join(WORKLOADS)))
-            return 2
-        WORKLOADS[name]()
-    return 0
+    return run_workloads("weak_cpython.py", WORKLOADS, argv)
 
 
 if __name__ == "__main__":

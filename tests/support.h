@@ -1,7 +1,10 @@
 /*
- * support.h - small helpers shared by the type tests: compare a repr or an
+ * support.h - small helpers shared by the tests: compare a repr or an
  * error with what is expected (printing both when they differ), read an
- * int's value, and read the process's resident memory.
+ * int's value, read the process's resident memory, read the collector's
+ * counts and statistics, make a self-referring instance, drop several
+ * references at once, and run a python3 script for the tests that compare
+ * with CPython.
  */
 #ifndef RCGC_TEST_SUPPORT_H
 #define RCGC_TEST_SUPPORT_H
@@ -49,6 +52,83 @@ static inline long rss_kib(void) {
         resident = 0;
     fclose(f);
     return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* gc.get_count()[i] */
+static inline long gc_count(int i) {
+    long c[RC_GC_NUM_GENERATIONS] = {-1, -1, -1};
+    rc_gc_get_count(c);
+    return c[i];
+}
+
+/* gc.get_stats()[i] */
+static inline rc_gc_generation_stats gc_stats(int i) {
+    rc_gc_generation_stats s[RC_GC_NUM_GENERATIONS];
+    memset(s, 0, sizeof s);
+    rc_gc_get_stats(s);
+    return s[i];
+}
+
+/* cls() with self.<attr> = self (a self-loop), a new reference. */
+static inline rc_object *self_loop(rc_object *cls, const char *attr) {
+    rc_object *o = rc_new_instance(cls);
+    CHECK(o != NULL);
+    if (o)
+        CHECK_EQ(rc_setattr(o, attr, o), 0);
+    return o;
+}
+
+/* rc_decref(objs[0]), ..., rc_decref(objs[n - 1]), in that order. */
+static inline void decref_array(void *const *objs, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        rc_decref(objs[i]);
+}
+
+/* DECREF_ALL(a, b, c): rc_decref(a); rc_decref(b); rc_decref(c); */
+#define DECREF_ALL(...)                          \
+    decref_array((void *const[]){__VA_ARGS__}, \
+                 sizeof((void *const[]){__VA_ARGS__}) / sizeof(void *))
+
+/* Run a python3 script; its stdout goes to a malloc'ed buffer.  NULL (and
+ * a printed note) when python3 is not installed or the script fails. */
+static inline char *run_python(const char *script) {
+    if (system("python3 -c 'import sys; sys.exit(0)' >/dev/null 2>&1") != 0) {
+        printf("     SKIP (python3 is not installed): the CPython side of this test\n");
+        return NULL;
+    }
+    char path[] = "/tmp/rcgc_test_python_XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "w");
+    fputs(script, f);
+    fclose(f);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "python3 %s", path);
+    FILE *p = popen(cmd, "r");
+    size_t cap = 1 << 16, len = 0, n;
+    char *out = malloc(cap);
+    while (p && out && (n = fread(out + len, 1, cap - len - 1, p)) > 0) {
+        len += n;
+        if (cap - len < 1024) {
+            char *nb = realloc(out, cap * 2);
+            if (!nb)
+                break;
+            out = nb;
+            cap *= 2;
+        }
+    }
+    int status = p ? pclose(p) : -1;
+    unlink(path);
+    if (!out)
+        return NULL;
+    out[len] = '\0';
+    if (status != 0) {
+        fprintf(stderr, "python3 failed (status %d); output:\n%s\n", status, out);
+        free(out);
+        return NULL;
+    }
+    return out;
 }
 
 #endif /* RCGC_TEST_SUPPORT_H */

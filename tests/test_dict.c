@@ -60,8 +60,6 @@ static int set_containsi(rc_object *s, int64_t k) {
     return r;
 }
 
-/* Run a python3 script; its stdout goes to a malloc'ed buffer.  NULL (and
- * a printed note) when python3 is not installed. */
 /* 1 if our output equals python's; otherwise print the first differing line. */
 static int same_as_python(const char *py, const char *ours) {
     if (!strcmp(py, ours))
@@ -77,47 +75,6 @@ static int same_as_python(const char *py, const char *ours) {
     fprintf(stderr, "    first difference at output line %d: python '%.60s' ours '%.60s'\n",
             line, a, b);
     return 0;
-}
-
-static char *run_python(const char *script) {
-    if (system("python3 -c 'import sys; sys.exit(0)' >/dev/null 2>&1") != 0) {
-        printf("     (skipped: python3 is not installed)\n");
-        return NULL;
-    }
-    char path[] = "/tmp/rcgc_test_dict_XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return NULL;
-    FILE *f = fdopen(fd, "w");
-    fputs(script, f);
-    fclose(f);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "python3 %s", path);
-    FILE *p = popen(cmd, "r");
-    size_t cap = 1 << 16, len = 0;
-    char *out = malloc(cap);
-    size_t n;
-    while (p && out && (n = fread(out + len, 1, cap - len - 1, p)) > 0) {
-        len += n;
-        if (cap - len < 1024) {
-            char *nb = realloc(out, cap * 2);
-            if (!nb)
-                break;
-            out = nb;
-            cap *= 2;
-        }
-    }
-    int status = p ? pclose(p) : -1;
-    unlink(path);
-    if (!out)
-        return NULL;
-    out[len] = '\0';
-    if (status != 0) {
-        fprintf(stderr, "python3 failed (status %d); output:\n%s\n", status, out);
-        free(out);
-        return NULL;
-    }
-    return out;
 }
 
 /* A growable C string for building scripts and expected outputs. */

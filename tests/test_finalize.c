@@ -65,9 +65,7 @@ static int add(rc_object *arg) {
 static rc_object *finalize_add(rc_object *a, rc_object *res, rc_object **arg_out) {
     rc_object *x = rc_int_from(67), *y = rc_int_from(43), *z = rc_int_from(89);
     rc_object *arg = rc_tuple_pack(4, res, x, y, z);
-    rc_decref(x);
-    rc_decref(y);
-    rc_decref(z);
+    DECREF_ALL(x, y, z);
     rc_object *f = rc_finalize_new(a, add, arg);
     *arg_out = arg;   /* the caller's reference, to compare with peek() */
     return f;
@@ -108,9 +106,7 @@ static void FinalizeTestCase_test_finalize(void) {
     r = rc_repr(f);
     CHECK_STR_CONTAINS(r ? rc_str_utf8(r) : NULL, "; dead>");
     rc_xdecref(r);
-    rc_decref(f);
-    rc_decref(arg);
-    rc_decref(res);
+    DECREF_ALL(f, arg, res);
 
     /* detached: never runs */
     res = rc_list_new(0);
@@ -125,9 +121,7 @@ static void FinalizeTestCase_test_finalize(void) {
     rc_decref(got);
     check_dead(f);
     CHECK(repr_is(res, "[]"));
-    rc_decref(f);
-    rc_decref(arg);
-    rc_decref(res);
+    DECREF_ALL(f, arg, res);
 
     /* the object dies: runs then, once */
     res = rc_list_new(0);
@@ -135,10 +129,7 @@ static void FinalizeTestCase_test_finalize(void) {
     rc_decref(a);
     check_dead(f);
     CHECK(repr_is(res, "[199]"));
-    rc_decref(f);
-    rc_decref(arg);
-    rc_decref(res);
-    rc_decref(A);
+    DECREF_ALL(f, arg, res, A);
 }
 
 /* ------------------------------------------------------------ test_arg_errors */
@@ -215,15 +206,7 @@ static void FinalizeTestCase_test_arg_errors(void) {
     CHECK(error_is(RC_ERR_KEY, "pending"));
     rc_decref(f);
 
-    rc_decref(args);
-    rc_decref(one);
-    rc_decref(two);
-    rc_decref(res);
-    rc_decref(big);
-    rc_decref(nw);
-    rc_decref(NoWeak);
-    rc_decref(a);
-    rc_decref(A);
+    DECREF_ALL(args, one, two, res, big, nw, NoWeak, a, A);
 }
 
 /* ------------------------------------------------------------ test_order */
@@ -271,11 +254,7 @@ static void order_scenario(int cyclic) {
     CHECK_EQ(rc_finalize_call(f2), 0);   /* nothing: the object's death ran it */
 
     CHECK(repr_is(res, "['A', 'f3', 'B', 'C', 'f4', 'f2', 'f1', 'D']"));
-    rc_decref(f2);
-    rc_decref(f3);
-    rc_decref(f5);
-    rc_decref(res);
-    rc_decref(A);
+    DECREF_ALL(f2, f3, f5, res, A);
 }
 
 static void FinalizeTestCase_test_order(void) { order_scenario(0); }
@@ -311,10 +290,7 @@ static void FinalizeTestCase_test_all_freed(void) {
     CHECK_EQ(rc_weakref_is_alive(wr_f), 0);
     CHECK(repr_is(res, "[123]"));
 
-    rc_decref(wr_callback);
-    rc_decref(wr_f);
-    rc_decref(res);
-    rc_decref(A);
+    DECREF_ALL(wr_callback, wr_f, res, A);
 }
 
 /* ------------------------------------------------------------ test_atexit */
@@ -364,10 +340,7 @@ static void run_in_child(void) {
     CHECK_EQ(rc_finalize_get_atexit(f2), 0);
     CHECK_EQ(rc_finalize_get_atexit(f3), 1);
     CHECK_EQ(rc_finalize_get_atexit(f4), 1);
-    rc_decref(f1);
-    rc_decref(f2);
-    rc_decref(f3);
-    rc_decref(f4);
+    DECREF_ALL(f1, f2, f3, f4);
 }
 
 /* Run fn on a new heap, destroy the heap with stderr captured into err,
@@ -450,9 +423,7 @@ static void test_collector_death(void) {
     rc_object *res = rc_list_new(0);
     rc_object *f = finalize_append_str(a, res, "ran");
     rc_setattr(b, "fin", f);   /* garbage holds the (live) finalizer */
-    rc_decref(f);
-    rc_decref(a);
-    rc_decref(b);
+    DECREF_ALL(f, a, b);
     CHECK_EQ(rc_list_size(res), 0);
     CHECK_EQ(rc_gc_collect(2), 2);
     CHECK(repr_is(res, "['ran']"));

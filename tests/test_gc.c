@@ -52,15 +52,6 @@ static rc_object *new_slots_class(const char *name, const char *const *slots, si
     return c;
 }
 
-/* cls() with self.<attr> = self (a self-loop), a new reference. */
-static rc_object *self_loop(rc_object *cls, const char *attr) {
-    rc_object *o = rc_new_instance(cls);
-    CHECK(o != NULL);
-    if (o)
-        CHECK_EQ(rc_setattr(o, attr, o), 0);
-    return o;
-}
-
 /* `l = []; l.append(l)` */
 static rc_object *self_list(void) {
     rc_object *l = rc_list_new(0);
@@ -87,24 +78,11 @@ static int in_generation(const void *o, int generation) {
     return found;
 }
 
-static long count(int i) {
-    long c[RC_GC_NUM_GENERATIONS] = {-1, -1, -1};
-    rc_gc_get_count(c);
-    return c[i];
-}
-
-static rc_gc_generation_stats stats(int i) {
-    rc_gc_generation_stats s[RC_GC_NUM_GENERATIONS];
-    memset(s, 0, sizeof s);
-    rc_gc_get_stats(s);
-    return s[i];
-}
-
 /* The oldest generation's collected/uncollectable counts grew by exactly
- * these amounts since s0 = stats(2). */
+ * these amounts since s0 = gc_stats(2). */
 static void check_gen2_delta(rc_gc_generation_stats s0, intptr_t collected,
                              intptr_t uncollectable) {
-    rc_gc_generation_stats s = stats(2);
+    rc_gc_generation_stats s = gc_stats(2);
     CHECK_EQ(s.collected - s0.collected, collected);
     CHECK_EQ(s.uncollectable - s0.uncollectable, uncollectable);
 }
@@ -192,7 +170,7 @@ static void test_legacy_finalizer(void) {
     rc_decref(a);
     rc_decref(b);
     CHECK_EQ(rc_gc_collect(2), 2);           /* Python: 2 (1 uncollectable) */
-    CHECK_EQ(stats(2).uncollectable, 1);
+    CHECK_EQ(gc_stats(2).uncollectable, 1);
     CHECK_EQ(legacy_del_calls, 0);           /* tp_del is not called by the collector */
     rc_object *garbage = rc_gc_garbage();
     intptr_t i = index_of(garbage, id_a);
@@ -258,9 +236,9 @@ static void test_del(void) {
 static void test_get_count(void) {
     rc_gc_disable();
     rc_gc_collect(2);
-    long a = count(0), b = count(1), c = count(2);
+    long a = gc_count(0), b = gc_count(1), c = gc_count(2);
     rc_object *x = rc_list_new(0);
-    long d = count(0), e = count(1), f = count(2);
+    long d = gc_count(0), e = gc_count(1), f = gc_count(2);
     CHECK_EQ(b, 0);
     CHECK_EQ(c, 0);
     CHECK_EQ(e, 0);
@@ -281,23 +259,23 @@ static void test_get_count(void) {
 static void test_count_allocations_minus_deallocations(void) {
     rc_gc_disable();
     rc_gc_collect(2);                        /* also empties the free lists */
-    long a = count(0);
+    long a = gc_count(0);
     rc_object *L = rc_list_new(0);
     for (int i = 0; i < 100; i++) {
         rc_object *x = rc_list_new(0);
         rc_list_append(L, x);
         rc_decref(x);
     }
-    long b = count(0);
+    long b = gc_count(0);
     rc_decref(L);
-    long c = count(0);
+    long c = gc_count(0);
     rc_object *D = rc_list_new(0);           /* from the list free list: not counted */
     for (int i = 0; i < 100; i++) {
         rc_object *x = rc_dict_new();
         rc_list_append(D, x);
         rc_decref(x);
     }
-    long d = count(0);
+    long d = gc_count(0);
     CHECK_EQ(b - a, 101);
     CHECK_EQ(b - c, 21);
     CHECK_EQ(d - c, 100);
@@ -330,11 +308,11 @@ static void test_collect_generations(void) {
     rc_gc_collect(2);
     rc_object *x = rc_list_new(0);
     rc_gc_collect(0);
-    long b = count(1), c = count(2);
+    long b = gc_count(1), c = gc_count(2);
     rc_gc_collect(1);
-    long e = count(1), f = count(2);
+    long e = gc_count(1), f = gc_count(2);
     rc_gc_collect(2);
-    long h = count(1), i = count(2);
+    long h = gc_count(1), i = gc_count(2);
     CHECK_EQ(b, 1);
     CHECK_EQ(c, 0);
     CHECK_EQ(e, 0);
@@ -739,9 +717,9 @@ static void test_freeze(void) {
     rc_object *l = self_list();              /* something tracked to freeze */
     CHECK_EQ(rc_gc_freeze(), 0);
     CHECK(rc_gc_get_freeze_count() > 0);
-    CHECK_EQ(count(0), 0);                   /* Python: get_count() == (0, 0, 0) */
-    CHECK_EQ(count(1), 0);
-    CHECK_EQ(count(2), 0);
+    CHECK_EQ(gc_count(0), 0);                /* Python: get_count() == (0, 0, 0) */
+    CHECK_EQ(gc_count(1), 0);
+    CHECK_EQ(gc_count(2), 0);
     CHECK(!in_generation(l, -1));            /* get_objects skips the permanent generation */
     rc_decref(l);
     CHECK_EQ(rc_gc_collect(2), 0);           /* Python: frozen garbage is not collected */
@@ -880,7 +858,7 @@ static rc_object *zs;
 static void z_del(rc_object *self) { rc_list_append(zs, self); }
 
 static void getstats(uint64_t *c, uint64_t *nc) {
-    rc_gc_generation_stats d = stats(2);   /* gc.get_stats()[-1] */
+    rc_gc_generation_stats d = gc_stats(2);   /* gc.get_stats()[-1] */
     *c = d.collected;
     *nc = d.uncollectable;
 }
@@ -973,7 +951,7 @@ static void test_legacy_finalizer_reachable(void) {
     rc_gc_disable();
     rc_object *A = new_counting_legacy_class("A");
     rc_gc_collect(2);
-    rc_gc_generation_stats s0 = stats(2);
+    rc_gc_generation_stats s0 = gc_stats(2);
     rc_object *a = self_loop(A, "a");
     rc_object *l = rc_list_new(0);
     rc_setattr(a, "l", l);
@@ -1031,7 +1009,7 @@ static void test_legacy_finalizer_off_a_cycle(void) {
     rc_object *A = new_counting_legacy_class("A");
     rc_object *P = new_class("P", NULL, NULL);
     rc_gc_collect(2);
-    rc_gc_generation_stats s0 = stats(2);
+    rc_gc_generation_stats s0 = gc_stats(2);
     rc_object *x = rc_new_instance(P), *y = rc_new_instance(P), *al = rc_new_instance(A);
     rc_setattr(x, "y", y);
     rc_setattr(y, "x", x);
@@ -1581,8 +1559,8 @@ static void GCTogglingTests_test_bug1055820d(void) {
     }
     CHECK_EQ(ouch_len, 1);                   /* else __del__ wasn't invoked */
     CHECK_EQ(ouch_c2_alive, 0);              /* Python: x is None */
-    CHECK_EQ(stats(0).collections, 1);       /* an automatic generation-0 collection */
-    CHECK_EQ(stats(2).collections, 1);       /* only the explicit one */
+    CHECK_EQ(gc_stats(0).collections, 1);    /* an automatic generation-0 collection */
+    CHECK_EQ(gc_stats(2).collections, 1);    /* only the explicit one */
     rc_gc_disable();
     rc_decref(junk);
     rc_decref(C);
@@ -1622,7 +1600,7 @@ static void test_tutorial_node_pairs(void) {
     CHECK_EQ(rc_gc_collect(2), 2000);
     CHECK_EQ(check_blocks_in_use(), before);  /* everything freed */
     CHECK_EQ(rc_list_size(rc_gc_garbage()), 0);
-    CHECK_EQ(stats(2).collected, 2000);
+    CHECK_EQ(gc_stats(2).collected, 2000);
     rc_gc_enable();
     rc_decref(Node);
 }
@@ -1637,8 +1615,8 @@ static void test_tutorial_node_pairs_legacy_del(void) {
     CHECK_EQ(rc_gc_collect(2), 2000);
     rc_object *g = rc_gc_garbage();
     CHECK_EQ(rc_list_size(g), 2000);
-    CHECK_EQ(stats(2).uncollectable, 2000);
-    CHECK_EQ(stats(2).collected, 0);
+    CHECK_EQ(gc_stats(2).uncollectable, 2000);
+    CHECK_EQ(gc_stats(2).collected, 0);
     CHECK_EQ(legacy_del_calls, 0);
     int all_nodes = 1;
     for (intptr_t i = 0; i < rc_list_size(g); i++)
@@ -1711,7 +1689,7 @@ static void test_threshold_automatic_collection(void) {
     rc_object *A = new_class("A", NULL, NULL);
     rc_gc_disable();
     rc_gc_collect(2);
-    CHECK_EQ(count(0), 0);
+    CHECK_EQ(gc_count(0), 0);
     rc_gc_set_threshold(10, 10, 10);
     rc_gc_generation_stats s0[3], s1[3];
     rc_gc_get_stats(s0);
@@ -1719,8 +1697,8 @@ static void test_threshold_automatic_collection(void) {
     long maxc = 0;
     for (int i = 0; i < 1000; i++) {
         rc_object *a = self_loop(A, "a");
-        if (count(0) > maxc)
-            maxc = count(0);
+        if (gc_count(0) > maxc)
+            maxc = gc_count(0);
         rc_decref(a);
     }
     rc_gc_disable();
@@ -1729,9 +1707,9 @@ static void test_threshold_automatic_collection(void) {
     CHECK_EQ(s1[0].collections - s0[0].collections, 83);
     CHECK_EQ(s1[1].collections - s0[1].collections, 7);
     CHECK_EQ(s1[2].collections - s0[2].collections, 0);
-    CHECK_EQ(count(0), 10);
-    CHECK_EQ(count(1), 6);
-    CHECK_EQ(count(2), 7);
+    CHECK_EQ(gc_count(0), 10);
+    CHECK_EQ(gc_count(1), 6);
+    CHECK_EQ(gc_count(2), 7);
     /* every instance is collected exactly once */
     intptr_t last = rc_gc_collect(2);
     rc_gc_get_stats(s1);
@@ -1750,11 +1728,11 @@ static void test_threshold_zero_disables(void) {
     rc_gc_collect(2);
     rc_gc_set_threshold(0, 10, 10);
     rc_gc_enable();
-    uint64_t before = stats(0).collections + stats(1).collections + stats(2).collections;
+    uint64_t before = gc_stats(0).collections + gc_stats(1).collections + gc_stats(2).collections;
     for (int i = 0; i < 10000; i++)
         rc_decref(self_loop(A, "a"));
-    CHECK_EQ(stats(0).collections + stats(1).collections + stats(2).collections, before);
-    CHECK_EQ(count(0), 10000);
+    CHECK_EQ(gc_stats(0).collections + gc_stats(1).collections + gc_stats(2).collections, before);
+    CHECK_EQ(gc_count(0), 10000);
     CHECK_EQ(rc_gc_collect(2), 10000);
     rc_decref(A);
 }
@@ -1766,15 +1744,15 @@ static void test_indirect_calls_with_gc_disabled(void) {
     rc_object *A = new_class("A", NULL, NULL);
     rc_gc_collect(2);
     rc_gc_disable();
-    uint64_t before = stats(0).collections;
+    uint64_t before = gc_stats(0).collections;
     for (int i = 0; i < 10000; i++)
         rc_decref(self_loop(A, "a"));
-    CHECK_EQ(stats(0).collections, before);
-    CHECK_EQ(count(0), 10000);
+    CHECK_EQ(gc_stats(0).collections, before);
+    CHECK_EQ(gc_count(0), 10000);
     rc_gc_enable();
     rc_object *a = rc_new_instance(A);       /* count0 > 700: a collection */
-    CHECK(stats(0).collections + stats(1).collections + stats(2).collections > before);
-    CHECK(count(0) <= 1);
+    CHECK(gc_stats(0).collections + gc_stats(1).collections + gc_stats(2).collections > before);
+    CHECK(gc_count(0) <= 1);
     rc_decref(a);
     CHECK_EQ(rc_gc_collect(2), 0);
     rc_decref(A);
@@ -1807,7 +1785,7 @@ static void test_long_lived_rule(void) {
     CHECK_EQ(s1[0].collections - s0[0].collections, 60);
     CHECK_EQ(s1[1].collections - s0[1].collections, 30);
     CHECK_EQ(s1[2].collections - s0[2].collections, 0);
-    CHECK(count(2) > 1);                     /* over its threshold, yet skipped */
+    CHECK(gc_count(2) > 1);                  /* over its threshold, yet skipped */
     rc_decref(keep);
     rc_gc_collect(2);
 
@@ -1894,11 +1872,11 @@ static void test_collect_reentry(void) {
     rc_decref(r);
     inner_result = -7;
     inner_calls = 0;
-    uint64_t before = stats(2).collections;
+    uint64_t before = gc_stats(2).collections;
     CHECK_EQ(rc_gc_collect(2), 2);
     CHECK_EQ(inner_calls, 1);
     CHECK_EQ(inner_result, 0);
-    CHECK_EQ(stats(2).collections, before + 1);
+    CHECK_EQ(gc_stats(2).collections, before + 1);
     rc_decref(R);
 }
 

@@ -91,6 +91,24 @@ static void drop_all(rc_object **objs, int n) {
         rc_clear(&objs[i]);
 }
 
+/* Fill c, a WeakSet, WeakKeyDictionary or WeakValueDictionary, with
+ * objs[i] = Object(i) for i < n: the set holds each, the weak-key dict
+ * maps objs[i] to int(base + i), the weak-value dict int(base + i) to
+ * objs[i]. */
+static void fill(rc_object *c, rc_object **objs, int n, int64_t base) {
+    for (int i = 0; i < n; i++) {
+        objs[i] = new_obj(i);
+        rc_object *k = rc_int_from(base + i);
+        if (c->type == &rc_weakset_type)
+            rc_weakset_add(c, objs[i]);
+        else if (c->type == &rc_weakkeydict_type)
+            rc_weakkeydict_set(c, objs[i], k);
+        else
+            rc_weakvaluedict_set(c, k, objs[i]);
+        rc_decref(k);
+    }
+}
+
 /* How many more pairs an open weak-value / weak-key iteration yields (it
  * ends the iteration). */
 static int drain_dict(rc_weakiter *it, int (*next)(rc_weakiter *, rc_object **, rc_object **)) {
@@ -205,12 +223,7 @@ static void test_weakset_basics(void) {
  * set's): iteration and snapshots see every live entry in insertion order. */
 static void test_weak_valued_iters(void) {
     rc_object *d = rc_weakvaluedict_new(), *objs[5];
-    for (int i = 0; i < 5; i++) {
-        objs[i] = new_obj(i);
-        rc_object *k = rc_int_from(10 + i);
-        rc_weakvaluedict_set(d, k, objs[i]);
-        rc_decref(k);
-    }
+    fill(d, objs, 5, 10);
     rc_weakiter it;
     CHECK_EQ(rc_weakvaluedict_iter(d, &it), 0);
     rc_object *k, *v;
@@ -232,21 +245,14 @@ static void test_weak_valued_iters(void) {
     CHECK_EQ(rc_list_size(items), 5);
     CHECK_EQ(ival(rc_tuple_get(rc_list_get(items, 4), 0)), 14);
     CHECK(rc_tuple_get(rc_list_get(items, 4), 1) == objs[4]);
-    rc_decref(keys);
-    rc_decref(values);
-    rc_decref(items);
+    DECREF_ALL(keys, values, items);
     drop_all(objs, 5);
     rc_decref(d);
 }
 
 static void test_weak_keyed_iters(void) {
     rc_object *d = rc_weakkeydict_new(), *objs[5];
-    for (int i = 0; i < 5; i++) {
-        objs[i] = new_obj(i);
-        rc_object *v = rc_int_from(100 + i);
-        rc_weakkeydict_set(d, objs[i], v);
-        rc_decref(v);
-    }
+    fill(d, objs, 5, 100);
     rc_weakiter it;
     CHECK_EQ(rc_weakkeydict_iter(d, &it), 0);
     rc_object *k, *v;
@@ -274,10 +280,7 @@ static void test_weak_keyed_iters(void) {
 
 static void test_weakset_iters(void) {
     rc_object *s = rc_weakset_new(), *objs[4];
-    for (int i = 0; i < 4; i++) {
-        objs[i] = new_obj(i);
-        rc_weakset_add(s, objs[i]);
-    }
+    fill(s, objs, 4, 0);
     rc_weakiter it;
     rc_weakset_iter(s, &it);
     CHECK_EQ(drain_set(&it), 4);
@@ -296,12 +299,7 @@ static void test_weakset_iters(void) {
  * it, and once it ends the removal is committed. */
 static void test_weak_values_destroy_while_iterating(void) {
     rc_object *d = rc_weakvaluedict_new(), *objs[10];
-    for (int i = 0; i < 10; i++) {
-        objs[i] = new_obj(i);
-        rc_object *k = rc_int_from(i);
-        rc_weakvaluedict_set(d, k, objs[i]);
-        rc_decref(k);
-    }
+    fill(d, objs, 10, 0);
     rc_weakiter it;
     rc_object *k, *v;
     rc_weakvaluedict_iter(d, &it);
@@ -341,10 +339,7 @@ static void test_weak_keys_destroy_while_iterating(void) {
 /* test_weakset.TestWeakSet.test_weak_destroy_while_iterating */
 static void test_weakset_weak_destroy_while_iterating(void) {
     rc_object *s = rc_weakset_new(), *objs[10];
-    for (int i = 0; i < 10; i++) {
-        objs[i] = new_obj(i);
-        rc_weakset_add(s, objs[i]);
-    }
+    fill(s, objs, 10, 0);
     rc_weakiter it;
     rc_object *item;
     rc_weakset_iter(s, &it);
@@ -487,17 +482,7 @@ static void run_destroy_and_mutate(const rc_type *type) {
     x.c = type == &rc_weakset_type ? rc_weakset_new()
           : type == &rc_weakkeydict_type ? rc_weakkeydict_new() : rc_weakvaluedict_new();
     x.nobjs = 10;
-    for (int i = 0; i < 10; i++) {
-        x.objs[i] = new_obj(i);
-        rc_object *k = rc_int_from(i);
-        if (type == &rc_weakset_type)
-            rc_weakset_add(x.c, x.objs[i]);
-        else if (type == &rc_weakkeydict_type)
-            rc_weakkeydict_set(x.c, x.objs[i], k);
-        else
-            rc_weakvaluedict_set(x.c, k, x.objs[i]);
-        rc_decref(k);
-    }
+    fill(x.c, x.objs, 10, 0);
     check_weak_destroy_and_mutate_while_iterating(&x);
     drop_all(x.objs, 10);
     rc_decref(x.c);
@@ -545,10 +530,7 @@ static void test_deferred_removal_spares_replaced_entry(void) {
 /* Nested iterations: removals wait for the outermost to end. */
 static void test_nested_iteration_guards(void) {
     rc_object *s = rc_weakset_new(), *objs[3];
-    for (int i = 0; i < 3; i++) {
-        objs[i] = new_obj(i);
-        rc_weakset_add(s, objs[i]);
-    }
+    fill(s, objs, 3, 0);
     rc_weakiter outer, inner;
     rc_weakset_iter(s, &outer);
     rc_weakset_iter(s, &inner);
@@ -566,12 +548,7 @@ static void test_nested_iteration_guards(void) {
  * removing does not. */
 static void test_iteration_add_key_is_runtime_error(void) {
     rc_object *d = rc_weakvaluedict_new(), *objs[4];
-    for (int i = 0; i < 4; i++) {
-        objs[i] = new_obj(i);
-        rc_object *k = rc_int_from(i);
-        rc_weakvaluedict_set(d, k, objs[i]);
-        rc_decref(k);
-    }
+    fill(d, objs, 4, 0);
     rc_weakiter it;
     rc_object *k, *v;
     rc_weakvaluedict_iter(d, &it);
@@ -758,11 +735,7 @@ static void test_weak_valued_dict_popitem(void) {
     CHECK(error_is(RC_ERR_KEY, "popitem(): dictionary is empty"));
     CHECK_EQ(rc_weakvaluedict_popitem(d, NULL, &v), -1);
     CHECK(error_is(RC_ERR_INVALID, NULL));
-    rc_decref(k1);
-    rc_decref(k2);
-    rc_decref(o1);
-    rc_decref(o2);
-    rc_decref(d);
+    DECREF_ALL(k1, k2, o1, o2, d);
 }
 
 static void test_weak_keyed_dict_popitem(void) {
@@ -778,10 +751,7 @@ static void test_weak_keyed_dict_popitem(void) {
     rc_decref(v);
     CHECK_EQ(rc_weakkeydict_popitem(d, &k, &v), -1);
     CHECK(error_is(RC_ERR_KEY, "popitem(): dictionary is empty"));
-    rc_decref(v1);
-    rc_decref(v2);
-    rc_decref(o1);
-    rc_decref(d);
+    DECREF_ALL(v1, v2, o1, d);
 }
 
 /* test_weak_keyed_dict_setdefault / test_weak_valued_dict_setdefault */
@@ -799,9 +769,7 @@ static void test_weak_valued_dict_setdefault(void) {
     CHECK(r == v2);
     rc_xdecref(r);
     CHECK_EQ(rc_weakvaluedict_len(d), 1);
-    rc_decref(v2);
-    rc_decref(k);
-    rc_decref(d);
+    DECREF_ALL(v2, k, d);
 }
 
 static void test_weak_keyed_dict_setdefault(void) {
@@ -814,10 +782,7 @@ static void test_weak_keyed_dict_setdefault(void) {
     CHECK(r == v1);
     rc_xdecref(r);
     CHECK_EQ(rc_weakkeydict_len(d), 1);
-    rc_decref(v1);
-    rc_decref(v2);
-    rc_decref(k);
-    rc_decref(d);
+    DECREF_ALL(v1, v2, k, d);
 }
 
 /* test_weak_keyed_delitem / test_weak_valued_delitem */
@@ -838,11 +803,7 @@ static void test_weak_keyed_delitem(void) {
     rc_xdecref(p);
     CHECK_EQ(rc_weakref_count(o1), 0);   /* the private references are gone */
     CHECK_EQ(rc_weakref_count(o2), 0);
-    rc_decref(v1);
-    rc_decref(v2);
-    rc_decref(o1);
-    rc_decref(o2);
-    rc_decref(d);
+    DECREF_ALL(v1, v2, o1, o2, d);
 }
 
 static void test_weak_valued_delitem(void) {
@@ -857,11 +818,7 @@ static void test_weak_valued_delitem(void) {
     CHECK(rc_tuple_get(rc_list_get(items, 0), 1) == o2);
     rc_decref(items);
     CHECK_EQ(rc_weakref_count(o1), 0);
-    rc_decref(k1);
-    rc_decref(k2);
-    rc_decref(o1);
-    rc_decref(o2);
-    rc_decref(d);
+    DECREF_ALL(k1, k2, o1, o2, d);
 }
 
 /* test_weak_keyed_bad_delitem: a key that cannot be weakly referenced is a
@@ -879,9 +836,7 @@ static void test_weak_keyed_bad_delitem(void) {
     CHECK_EQ(rc_weakkeydict_set(d, thirteen, o), -1);
     CHECK(error_is(RC_ERR_TYPE, NULL));
     CHECK_EQ(rc_weakkeydict_contains(d, thirteen), 0);   /* __contains__: False */
-    rc_decref(thirteen);
-    rc_decref(o);
-    rc_decref(d);
+    DECREF_ALL(thirteen, o, d);
 }
 
 /* test_weak_keyed_cascading_deletes: an equality hook that drops the last
@@ -939,9 +894,7 @@ static void test_cache_keeps_entry_while_value_is_held(void) {
     CHECK_EQ(rc_weakvaluedict_len(cache), 0);
     CHECK(rc_weakvaluedict_get(cache, key) == NULL);
     CHECK(error_is(RC_ERR_KEY, "'logo.png'"));
-    rc_decref(key);
-    rc_decref(cache);
-    rc_decref(cls);
+    DECREF_ALL(key, cache, cls);
 }
 
 /* ... and when the value sits in a cycle, after a collection. */
@@ -960,9 +913,7 @@ static void test_cache_entry_in_cycle_goes_after_collect(void) {
     CHECK_EQ(rc_gc_collect(2) >= 2, 1);   /* and the dict's private reference */
     CHECK_EQ(rc_weakvaluedict_len(cache), 0);
     CHECK_EQ(rc_weakvaluedict_contains(cache, key), 0);
-    rc_decref(key);
-    rc_decref(cache);
-    rc_decref(cls);
+    DECREF_ALL(key, cache, cls);
 }
 
 /* A weak-value dictionary whose key refers to it is a cycle the collector
@@ -978,38 +929,10 @@ static void test_weak_valued_dict_in_cycle(void) {
     CHECK_EQ(rc_gc_collect(2), 2);
     CHECK(!alive(w));
     CHECK_EQ(rc_weakref_count(v), 0);
-    rc_decref(v);
-    rc_decref(w);
-    rc_decref(cls);
+    DECREF_ALL(v, w, cls);
 }
 
 /* --------------------------------------------------------- ephemerons */
-
-/* Run a python3 script and return its stdout (malloc'ed), or NULL with a
- * printed note when python3 is not there. */
-static char *run_python(const char *script) {
-    if (system("python3 -c 'import sys' >/dev/null 2>&1") != 0) {
-        printf("     SKIP (python3 is not installed): the CPython side of this test\n");
-        return NULL;
-    }
-    char path[] = "/tmp/rcgc_test_weakdict_XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return NULL;
-    FILE *f = fdopen(fd, "w");
-    fputs(script, f);
-    fclose(f);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "python3 %s", path);
-    FILE *p = popen(cmd, "r");
-    char *out = calloc(1, 4096);
-    if (p && out)
-        out[fread(out, 1, 4095, p)] = '\0';
-    if (p)
-        pclose(p);
-    unlink(path);
-    return out;
-}
 
 /* The issue's case: a value that refers to its own key.  CPython's
  * WeakKeyDictionary keeps the value strongly, the value keeps the key, and
@@ -1028,10 +951,7 @@ static void test_ephemeron_value_refers_to_key(void) {
     CHECK(!alive(wk));
     CHECK(!alive(wv));
     CHECK_EQ(rc_weakkeydict_len(d), 0);
-    rc_decref(wk);
-    rc_decref(wv);
-    rc_decref(d);
-    rc_decref(cls);
+    DECREF_ALL(wk, wv, d, cls);
 
     char *py = run_python("import gc, weakref\n"
                           "class K: pass\n"
@@ -1069,10 +989,7 @@ static void test_ephemeron_live_key_keeps_value(void) {
     CHECK(!alive(wv));
     CHECK(!alive(wk));
     CHECK_EQ(rc_weakkeydict_len(d), 0);
-    rc_decref(wk);
-    rc_decref(wv);
-    rc_decref(d);
-    rc_decref(cls);
+    DECREF_ALL(wk, wv, d, cls);
 }
 
 /* A chain through two entries needs the collector's fixpoint: k1 (held)
@@ -1086,9 +1003,7 @@ static void test_ephemeron_chain(void) {
     rc_weakkeydict_set(d, k2, v2);   /* inserted first: one pass cannot see it */
     rc_weakkeydict_set(d, k1, v1);
     rc_object *w2 = watch(k2), *wv2 = watch(v2);
-    rc_decref(k2);
-    rc_decref(v1);
-    rc_decref(v2);
+    DECREF_ALL(k2, v1, v2);
     rc_gc_collect(2);
     CHECK(alive(w2) && alive(wv2));
     CHECK_EQ(rc_weakkeydict_len(d), 2);
@@ -1097,10 +1012,7 @@ static void test_ephemeron_chain(void) {
     rc_gc_collect(2);
     CHECK(!alive(w2) && !alive(wv2));
     CHECK_EQ(rc_weakkeydict_len(d), 0);
-    rc_decref(w2);
-    rc_decref(wv2);
-    rc_decref(d);
-    rc_decref(cls);
+    DECREF_ALL(w2, wv2, d, cls);
 }
 
 /* The table, its keys and values all garbage together. */
@@ -1145,11 +1057,7 @@ static void test_ephemeron_dead_key_during_iteration(void) {
     rc_gc_collect(2);   /* the dead entry still holds the value: no damage */
     CHECK_EQ(drain_dict(&it, rc_weakkeydict_next), 1);   /* only k0 */
     CHECK(!alive(wv));   /* the commit released it */
-    rc_decref(wv);
-    rc_decref(wk);
-    rc_decref(k0);
-    rc_decref(d);
-    rc_decref(cls);
+    DECREF_ALL(wv, wk, k0, d, cls);
 }
 
 /* ------------------------------------------------------------ callbacks */
@@ -1213,9 +1121,7 @@ static void test_table_dies_before_values(void) {
     CHECK(again == shared);
     rc_decref(again);
     CHECK_EQ(rc_weakref_count(objs[0]), 4);
-    rc_decref(d);
-    rc_decref(s);
-    rc_decref(wkd);
+    DECREF_ALL(d, s, wkd);
     CHECK_EQ(rc_weakref_count(objs[0]), 1);
     drop_all(objs, 3);
     CHECK(!alive(shared));
@@ -1283,14 +1189,7 @@ static void test_errors(void) {
     rc_object *wvd = watch(vd);   /* containers are weakly referenceable */
     CHECK_EQ(rc_weakvaluedict_set(vd, one, vd), 0);   /* even into themselves */
     CHECK_EQ(rc_weakvaluedict_len(vd), 1);
-    rc_decref(wvd);
-    rc_decref(u);
-    rc_decref(list);
-    rc_decref(one);
-    rc_decref(o);
-    rc_decref(vd);
-    rc_decref(kd);
-    rc_decref(s);
+    DECREF_ALL(wvd, u, list, one, o, vd, kd, s);
 }
 
 /* ------------------------------------------------------------ growth */

@@ -349,17 +349,6 @@ static int dict_check(const char *fn, const void *d) {
     return rci_type_error(fn, "dict", d);
 }
 
-/* KeyError whose message is repr(key), as str(KeyError(key)) in Python. */
-static void key_error(const rc_object *key) {
-    rc_object *r = rc_repr(key);
-    if (r) {
-        rc_error_set(RC_ERR_KEY, "%s", rc_str_utf8(r));
-        rc_decref(r);
-    } else {
-        rc_error_set(RC_ERR_KEY, "<%s object>", rc_type_name(key));
-    }
-}
-
 /* ------------------------------------------------------------ public API */
 
 rc_object *rc_dict_new(void) {
@@ -465,7 +454,7 @@ rc_object *rc_dict_get(const void *d, const void *key) {
     if (ix == DKIX_ERROR)
         return NULL;
     if (ix == DKIX_EMPTY) {
-        key_error(key);
+        rci_key_error(key);
         return NULL;
     }
     return dk_entries(dd->keys)[ix].value;
@@ -543,7 +532,7 @@ int rc_dict_delete(void *d, const void *key) {
     if (r < 0)
         return -1;
     if (r == 0) {
-        key_error(key);
+        rci_key_error(key);
         return -1;
     }
     rc_decref(k);
@@ -559,7 +548,7 @@ rc_object *rc_dict_pop(void *d, const void *key) {
     if (r < 0)
         return NULL;
     if (r == 0) {
-        key_error(key);
+        rci_key_error(key);
         return NULL;
     }
     rc_decref(k);

@@ -1,7 +1,7 @@
 /*
  * protocol.c - the generic object protocol (hash, equality, repr, sizeof,
  * truth), the per-heap cache reset, and small helpers the built-in types
- * share (type errors, raw construction).
+ * share (type and key errors, raw construction).
  */
 #include "types.h"
 
@@ -13,6 +13,16 @@ int rci_type_error(const char *fn, const char *expected, const void *got) {
 void *rci_type_error_null(const char *fn, const char *expected, const void *got) {
     rci_type_error(fn, expected, got);
     return NULL;
+}
+
+void rci_key_error(const rc_object *key) {
+    rc_object *r = rc_repr(key);
+    if (r) {
+        rc_error_set(RC_ERR_KEY, "%s", rc_str_utf8(r));
+        rc_decref(r);
+    } else {
+        rc_error_set(RC_ERR_KEY, "<%s object>", rc_type_name(key));
+    }
 }
 
 void *rci_new(const rc_type *t) { return rc_object_new(t); }

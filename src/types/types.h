@@ -118,6 +118,9 @@ RCI_FUNC intptr_t rci_set_extra_size(const rc_object *op);
 /* Error for a call on the wrong type: "rc_list_append: expected list, got 'int'". */
 RCI_FUNC int rci_type_error(const char *fn, const char *expected, const void *got);
 RCI_FUNC void *rci_type_error_null(const char *fn, const char *expected, const void *got);
+/* KeyError whose message is repr(key), as str(KeyError(key)) in Python (dicts
+ * and the weak dictionaries report missing keys so). */
+RCI_FUNC void rci_key_error(const rc_object *key);
 /* Allocate a new object on the current heap (rc_object_new / rc_varobject_new
  * without the argument checks). NULL with the error set. */
 RCI_FUNC void *rci_new(const rc_type *t);

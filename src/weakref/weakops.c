@@ -33,17 +33,6 @@ static int weakrefable(const rc_object *o) {
                         rc_type_name(o));
 }
 
-/* KeyError whose message is repr(key), as dicts report it. */
-static void key_error(const rc_object *key) {
-    rc_object *r = rc_repr(key);
-    if (r) {
-        rc_error_set(RC_ERR_KEY, "%s", rc_str_utf8(r));
-        rc_decref(r);
-    } else {
-        rc_error_set(RC_ERR_KEY, "<%s object>", rc_type_name(key));
-    }
-}
-
 /* The container and key's hash for a lookup, or NULL with the error. */
 static rci_wtable *prepare(const void *op, const rc_type *type, const void *key, int64_t *hash,
                            const char *fn) {
@@ -123,7 +112,7 @@ rc_object *rci_wt_getitem(const void *op, const rc_type *type, const void *key, 
         return NULL;
     intptr_t ix = find_live(t, key, hash);
     if (ix == RCI_WT_MISSING)
-        key_error(key);
+        rci_key_error(key);
     return ix >= 0 ? rc_newref(value_of(t, rci_wt_entry(t, ix))) : NULL;
 }
 
@@ -152,7 +141,7 @@ int rci_wt_delitem(void *op, const rc_type *type, const void *key, rc_object **v
     if (ix == RCI_WT_MISSING) {
         if (missing_ok)
             return 0;
-        key_error(key);
+        rci_key_error(key);
         return -1;
     }
     rc_object *referent, *obj;
