@@ -327,7 +327,7 @@ static rc_object *new_ref(const rc_type *t, void *obj, rc_weakref_callback cb, v
     if (!rci_weaklist_of(o))
         return rci_error_null(RC_ERR_TYPE, "cannot create weak reference to '%s' object",
                               rc_type_name(o));
-    rci_weakref *wr = rc_object_new(t);
+    rci_weakref *wr = rci_gc_object_new(t);   /* t: a static GC, TRACK type */
     if (!wr)
         return NULL;
     wr->hash = -1;
