@@ -226,6 +226,14 @@ typedef struct rci_gc_state {
     intptr_t tracked;
     intptr_t frozen;                /* tracked when rc_gc_freeze last ran; 0 after unfreeze */
     intptr_t old_after_full;        /* generation 2's size after the last full collection */
+    /* An upper bound of old_generation_size() (gc/collect.c), valid when
+     * old_size_known: that size can only shrink between the points that set
+     * the bound (collections of generation 1 or 2, freeze, unfreeze), since
+     * tracking and untracking in the young generations leave it unchanged
+     * and untracking in generation 2 lowers it.  It saves the walk of the
+     * young lists at most checks of the growth rule. */
+    intptr_t old_size_bound;
+    int old_size_known;
     rc_object *garbage;             /* gc.garbage: points at garbage_list.list */
     struct {                        /* an immortal list living in the heap */
         rci_gc_link link;           /* never tracked; laid out like a GC object */

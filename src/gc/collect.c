@@ -573,9 +573,16 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
         fprintf(f, "gc: done, %ld unreachable, %ld uncollectable, %.4fs elapsed\n",
                 (long)(n + m), (long)n, (double)elapsed / 1e9);
     handle_legacy_finalizers(h, &finalizers, old);
-    if (generation == RCI_NUM_GENERATIONS - 1) {
+    if (generation == RCI_NUM_GENERATIONS - 1)
         rci_freelist_clear(h);
-        gs->old_after_full = old_generation_size(h);   /* the growth rule's baseline */
+    if (generation >= RCI_NUM_GENERATIONS - 2) {
+        /* Generation 2 took in survivors: the bound starts again from the
+         * exact size (a cheap walk here: the young lists were just emptied,
+         * only what finalizers and callbacks tracked since is in them). */
+        gs->old_size_bound = old_generation_size(h);
+        gs->old_size_known = 1;
+        if (generation == RCI_NUM_GENERATIONS - 1)
+            gs->old_after_full = gs->old_size_bound;   /* the growth rule's baseline */
     }
     rc_gc_generation_stats *st = &gs->stats[generation];
     st->collections++;
@@ -612,7 +619,13 @@ static int full_collection_due(rc_heap *h) {
     rci_gc_state *gs = &h->gc;
     if (rci_gc_full_rule(h) == RC_GC_FULL_RULE_CPYTHON)
         return gs->long_lived_pending >= gs->long_lived_total / 4;
-    return old_generation_size(h) - gs->old_after_full >= gs->old_after_full / 4;
+    /* old_generation_size() walks the young lists; the bound settles the
+     * common "not due" answer without it (it is never below the size). */
+    if (gs->old_size_known && gs->old_size_bound - gs->old_after_full < gs->old_after_full / 4)
+        return 0;
+    gs->old_size_bound = old_generation_size(h);
+    gs->old_size_known = 1;
+    return gs->old_size_bound - gs->old_after_full >= gs->old_after_full / 4;
 }
 
 void rci_gc_maybe_collect(rc_heap *h) {

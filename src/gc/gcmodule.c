@@ -126,6 +126,7 @@ int rc_gc_freeze(void) {
         h->gen[i].count = 0;
     }
     h->gc.frozen = h->gc.tracked;   /* everything tracked is frozen now */
+    h->gc.old_size_known = 0;       /* recomputed at the next check */
     return 0;
 }
 
@@ -135,6 +136,7 @@ int rc_gc_unfreeze(void) {
         return -1;
     gc_list_merge(&h->permanent, &h->gen[RCI_NUM_GENERATIONS - 1].head);
     h->gc.frozen = 0;
+    h->gc.old_size_known = 0;       /* generation 2 grew: recomputed at the next check */
     return 0;
 }
 
