@@ -113,9 +113,16 @@ static inline void zero_fields(rc_object *o, size_t n) {
  * byte after the header zeroed, a reference on t (heap types), and a link
  * that is either tracked in generation 0 (RC_TYPE_TRACK) or zeroed
  * (untracked, no flags).  Tracking writes both link words, so a tracked
- * object's link is not zeroed first. */
+ * object's link is not zeroed first.  `how` (a constant at every call site)
+ * may drop two steps for constructors that make them redundant:
+ * ALLOC_RAW_BODY leaves the bytes after the header as the allocator left
+ * them (the caller writes every field before anything can read one: before
+ * its next allocation, which may run a collection that traverses the new,
+ * tracked object), ALLOC_STATIC_TYPE skips the type reference (t is
+ * immortal, so rc_incref would only load and compare its count). */
+enum { ALLOC_ZEROED = 0, ALLOC_RAW_BODY = 1, ALLOC_STATIC_TYPE = 2 };
 static inline void *object_alloc_on(rc_heap *h, const rc_type *t, size_t size,
-                                    uint32_t flags) {
+                                    uint32_t flags, unsigned how) {
     size_t pre = (flags & RC_TYPE_GC) ? sizeof(rci_gc_link) : 0;
     if (pre)
         gc_count_alloc(h);
@@ -125,8 +132,10 @@ static inline void *object_alloc_on(rc_heap *h, const rc_type *t, size_t size,
     rc_object *o = (rc_object *)(mem + pre);
     o->refcount = 1;
     o->type = t;
-    zero_fields(o, size - sizeof *o);
-    rc_incref((void *)t);   /* instances keep a heap type alive; static types skip */
+    if (!(how & ALLOC_RAW_BODY))
+        zero_fields(o, size - sizeof *o);
+    if (!(how & ALLOC_STATIC_TYPE))
+        rc_incref((void *)t);   /* instances keep a heap type alive; static types skip */
     if (pre) {
         rci_gc_link *g = RCI_AS_LINK(o);
         if (flags & RC_TYPE_TRACK) {
@@ -151,14 +160,22 @@ static void *object_alloc(const rc_type *t, size_t size) {
     if (RC_UNLIKELY(size > RCI_MAX_REQUEST))
         return rci_error_null(RC_ERR_OVERFLOW, "a '%s' object of %zu bytes is too large",
                               t->name, size);
-    return object_alloc_on(h, t, size, t->flags);
+    return object_alloc_on(h, t, size, t->flags, ALLOC_ZEROED);
 }
 
 void *rci_gc_object_new(const rc_type *t) {
     rc_heap *h = rci_current_heap;
     if (RC_UNLIKELY(!h))
         return object_alloc(t, t->basic_size);   /* reports RC_ERR_STATE */
-    return object_alloc_on(h, t, t->basic_size, RC_TYPE_GC | RC_TYPE_TRACK);
+    return object_alloc_on(h, t, t->basic_size, RC_TYPE_GC | RC_TYPE_TRACK, ALLOC_ZEROED);
+}
+
+void *rci_gc_static_object_new_raw(const rc_type *t) {
+    rc_heap *h = rci_current_heap;
+    if (RC_UNLIKELY(!h))
+        return object_alloc(t, t->basic_size);   /* reports RC_ERR_STATE */
+    return object_alloc_on(h, t, t->basic_size, RC_TYPE_GC | RC_TYPE_TRACK,
+                           ALLOC_RAW_BODY | ALLOC_STATIC_TYPE);
 }
 
 void *rc_object_new(const rc_type *type) {
