@@ -70,6 +70,18 @@ static inline void *rci_pool_alloc(rc_heap *h, size_t n) {
     return rci_pool_alloc_slow(h, idx);
 }
 
+/* The last block of a pool was freed.  With a purge delay, the only pool
+ * left on its class's list stays there, empty: a program that allocates and
+ * frees one object of a size over and over (a weak reference made and
+ * dropped, a temporary tuple) would otherwise re-initialise a pool and
+ * consult the purge clock on every free.  rci_mem_purge_now(all) gives such
+ * pools back (kept_empty_release). */
+static inline void rci_pool_became_empty(rc_heap *h, rci_pool *pool) {
+    if (h->mem.purge_delay_ns && !pool->prev && !pool->next)
+        return;   /* inline: in the make-and-drop loop this is every free */
+    rci_pool_release_empty(h, pool);
+}
+
 static inline void rci_pool_free(rc_heap *h, rci_pool *pool, void *p) {
     void *fb = pool->freeblock;
     RCI_NEXT_OF(p) = fb;
