@@ -293,12 +293,6 @@ RCI_FUNC RC_NORETURN void rci_object_fatal(const char *what, const rc_object *op
  * RC_TYPE_TRACK (classes made by rc_class_new): the same object, without
  * re-checking the type descriptor. */
 RCI_FUNC void *rci_gc_object_new(const rc_type *t);
-/* The same for a static (immortal) GC, RC_TYPE_TRACK type whose constructor
- * writes every field after the header: the body is NOT zeroed and the type
- * gets no reference.  The object is already tracked, so the caller must
- * fill it before it allocates anything (an allocation may run a collection,
- * which would traverse it) and before it can be dropped. */
-RCI_FUNC void *rci_gc_static_object_new_raw(const rc_type *t);
 /* The collector (gc/collect.c): an automatic collection when generation 0
  * is over its threshold, called before a GC object is allocated. */
 RCI_FUNC void rci_gc_maybe_collect(rc_heap *h);

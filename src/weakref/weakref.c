@@ -15,6 +15,7 @@
  * dropping other weak references or creating new ones.
  */
 #include "weakref.h"
+#include "core/alloc.h"
 #include "gc/gclist.h"
 #include "types/types.h"
 
@@ -330,8 +331,8 @@ int rc_weakproxy_check(const void *op) {
  * (test_gc_during_ref_creation).  The list head's address is fixed (obj is
  * alive and cannot change type), so it is computed once, and the basic
  * references are looked up once, after the allocation. */
-static rc_object *new_ref(const rc_type *t, void *obj, rc_weakref_callback cb, void *data,
-                          const char *fn) {
+static inline rc_object *new_ref(const rc_type *t, void *obj, rc_weakref_callback cb,
+                                 void *data, const char *fn) {
     if (!obj)
         return rci_error_null(RC_ERR_INVALID, "%s: NULL object", fn);
     rc_object *o = obj;
@@ -342,7 +343,7 @@ static rc_object *new_ref(const rc_type *t, void *obj, rc_weakref_callback cb, v
     /* t: a static GC, TRACK type; every field is written below (link_new,
      * or the dead state before the unused reference is dropped) before
      * anything else allocates. */
-    rci_weakref *wr = rci_gc_static_object_new_raw(t);
+    rci_weakref *wr = rci_gc_static_object_new_raw(t, sizeof *wr);
     if (!wr)
         return NULL;
     rci_weakref *ref, *proxy;
