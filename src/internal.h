@@ -155,7 +155,8 @@ RCI_FUNC size_t rci_block_size(rc_heap *h, const void *p);
 RCI_FUNC void *rci_pool_alloc_slow(rc_heap *h, unsigned idx);
 RCI_FUNC void rci_pool_refill(rci_memstate *m, rci_pool *pool);
 RCI_FUNC void rci_pool_was_full(rci_memstate *m, rci_pool *pool);
-RCI_FUNC void rci_pool_became_empty(rc_heap *h, rci_pool *pool);
+/* Give an empty pool back to its arena (rci_pool_became_empty decides). */
+RCI_FUNC void rci_pool_release_empty(rc_heap *h, rci_pool *pool);
 RCI_FUNC rci_arena *rci_arena_lookup_slow(rc_heap *h, uintptr_t base);
 RCI_FUNC void rci_mem_init(rc_heap *h);
 RCI_FUNC void rci_mem_fini(rc_heap *h);

@@ -9,7 +9,7 @@
  * "use of a freed object" and can still name the type it had.  In debug
  * mode the block is filled with 0xDD instead, which is recognised too.
  */
-#include "mem/fastpath.h"
+#include "core/alloc.h"
 
 const rc_type rc_type_type = {
     .ob_base = RC_STATIC_OBJECT_INIT(&rc_type_type),
@@ -72,75 +72,15 @@ const char *rc_type_name(const void *op) {
 
 /* ------------------------------------------------------------ allocation */
 
-/* CPython 3.11 counts every GC allocation and collects right there once
- * generation 0 is over its threshold (before the new object exists). */
-static inline void gc_count_alloc(rc_heap *h) {
-    if (RC_UNLIKELY(++h->gen[0].count > h->gen[0].threshold))
-        rci_gc_maybe_collect(h);
-}
-
-static void *alloc_failed(rc_heap *h, const rc_type *t, size_t pre, size_t n) {
+void *rci_object_alloc_failed(rc_heap *h, const rc_type *t, size_t pre, size_t n) {
     if (pre && h->gen[0].count > 0)
         h->gen[0].count--;
     return rci_error_null(RC_ERR_NOMEM, "out of memory creating a '%s' object "
                           "(%zu bytes)", t->name, n);
 }
 
-/* Zero the n bytes after an object's header.  Small bodies (a multiple of
- * 8 bytes, up to ZERO_BY_WORDS_MAX) get one 8-byte store per word rather
- * than memset: new fields are often read at once (setting a slot loads its
- * old value to drop it), and on the machine measured (AMD EPYC) a small
- * load from memset's wide vector stores was not store-forwarded and waited
- * for the stores to retire: half of rc_setslot's samples on a fresh
- * instance.  The volatile access keeps the compiler from turning the loop
- * back into a memset call.  Larger bodies use memset, which is faster per
- * byte. */
-#define ZERO_BY_WORDS_MAX 128u
-static inline void zero_fields(rc_object *o, size_t n) {
-    if (n % sizeof(uintptr_t) || n > ZERO_BY_WORDS_MAX) {
-        memset(o + 1, 0, n);
-        return;
-    }
-    volatile uintptr_t *w = (volatile uintptr_t *)(o + 1);
-    for (size_t i = 0; i < n / sizeof *w; i++)
-        w[i] = 0;
-}
-
-/* The allocation every object goes through, once its type and size are
- * known to be valid: `size` bytes of object (header included) plus the GC
- * link for GC types (`flags` are t->flags, passed so that callers with
- * constant flags get a specialised copy).  The result has refcount 1, every
- * byte after the header zeroed, a reference on t (heap types), and a link
- * that is either tracked in generation 0 (RC_TYPE_TRACK) or zeroed
- * (untracked, no flags).  Tracking writes both link words, so a tracked
- * object's link is not zeroed first. */
-static inline void *object_alloc_on(rc_heap *h, const rc_type *t, size_t size,
-                                    uint32_t flags) {
-    size_t pre = (flags & RC_TYPE_GC) ? sizeof(rci_gc_link) : 0;
-    if (pre)
-        gc_count_alloc(h);
-    char *mem = rci_block_alloc(h, pre + size, RCI_API_OBJ);
-    if (RC_UNLIKELY(!mem))
-        return alloc_failed(h, t, pre, pre + size);
-    rc_object *o = (rc_object *)(mem + pre);
-    o->refcount = 1;
-    o->type = t;
-    zero_fields(o, size - sizeof *o);
-    rc_incref((void *)t);   /* instances keep a heap type alive; static types skip */
-    if (pre) {
-        rci_gc_link *g = RCI_AS_LINK(o);
-        if (flags & RC_TYPE_TRACK) {
-            rci_gc_link_track_new(h, g);
-        } else {
-            g->next = 0;
-            g->prev = 0;
-        }
-    }
-    return o;
-}
-
-/* The checks every allocation needs, then object_alloc_on. */
-static void *object_alloc(const rc_type *t, size_t size) {
+/* The checks every allocation needs, then rci_object_alloc_on. */
+void *rci_object_alloc_checked(const rc_type *t, size_t size) {
     if (RC_UNLIKELY(!t->ob_base.type))
         return rci_error_null(RC_ERR_INVALID, "type '%s' has no type header: start static "
                               "types with RC_STATIC_TYPE_HEAD", t->name ? t->name : "?");
@@ -151,14 +91,14 @@ static void *object_alloc(const rc_type *t, size_t size) {
     if (RC_UNLIKELY(size > RCI_MAX_REQUEST))
         return rci_error_null(RC_ERR_OVERFLOW, "a '%s' object of %zu bytes is too large",
                               t->name, size);
-    return object_alloc_on(h, t, size, t->flags);
+    return rci_object_alloc_on(h, t, size, t->flags, RCI_ALLOC_ZEROED);
 }
 
 void *rci_gc_object_new(const rc_type *t) {
     rc_heap *h = rci_current_heap;
     if (RC_UNLIKELY(!h))
-        return object_alloc(t, t->basic_size);   /* reports RC_ERR_STATE */
-    return object_alloc_on(h, t, t->basic_size, RC_TYPE_GC | RC_TYPE_TRACK);
+        return rci_object_alloc_checked(t, t->basic_size);   /* reports RC_ERR_STATE */
+    return rci_object_alloc_on(h, t, t->basic_size, RC_TYPE_GC | RC_TYPE_TRACK, RCI_ALLOC_ZEROED);
 }
 
 void *rc_object_new(const rc_type *type) {
@@ -170,7 +110,7 @@ void *rc_object_new(const rc_type *type) {
     if (type->basic_size < sizeof(rc_object))
         return rci_error_null(RC_ERR_INVALID, "rc_object_new: '%s' has basic_size %zu, "
                               "smaller than the object header", type->name, type->basic_size);
-    return object_alloc(type, type->basic_size);
+    return rci_object_alloc_checked(type, type->basic_size);
 }
 
 void *rc_varobject_new(const rc_type *type, intptr_t nitems) {
@@ -188,7 +128,7 @@ void *rc_varobject_new(const rc_type *type, intptr_t nitems) {
         return rci_error_null(RC_ERR_OVERFLOW, "rc_varobject_new: %ld items of %zu "
                               "bytes overflow", (long)nitems, type->item_size);
     size = type->basic_size + n * type->item_size;
-    rc_varobject *o = object_alloc(type, size);
+    rc_varobject *o = rci_object_alloc_checked(type, size);
     if (o)
         o->size = nitems;
     return o;

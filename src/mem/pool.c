@@ -316,7 +316,7 @@ static void release_pools(rci_arena *a, uint64_t mask, rci_memstate *m) {
 }
 
 /* Give an empty pool back to its arena (the list of its class loses it). */
-static void pool_release_empty(rc_heap *h, rci_pool *pool) {
+void rci_pool_release_empty(rc_heap *h, rci_pool *pool) {
     rci_memstate *m = &h->mem;
     rci_arena *a = pool->arena;
     unsigned idx = pool->szidx;
@@ -350,24 +350,12 @@ static void pool_release_empty(rc_heap *h, rci_pool *pool) {
     rci_mem_maybe_purge(h);
 }
 
-/* The last block of a pool was freed.  With a purge delay, the only pool
- * left on its class's list stays there, empty: a program that allocates and
- * frees one object of a size over and over (a weak reference made and
- * dropped, a temporary tuple) would otherwise re-initialise a pool and
- * consult the purge clock on every free.  rci_mem_purge_now(all) gives such
- * pools back (kept_empty_release). */
-void rci_pool_became_empty(rc_heap *h, rci_pool *pool) {
-    if (h->mem.purge_delay_ns && !pool->prev && !pool->next)
-        return;
-    pool_release_empty(h, pool);
-}
-
 /* Release the pools kept empty at the head of their class's list. */
 static void kept_empty_release(rc_heap *h) {
     for (unsigned i = 0; i < RCI_NCLASSES; i++) {
         rci_pool *p = h->mem.usedpools[i];
         if (p && p->count == 0)
-            pool_release_empty(h, p);
+            rci_pool_release_empty(h, p);
     }
 }
 

@@ -15,6 +15,7 @@
  * dropping other weak references or creating new ones.
  */
 #include "weakref.h"
+#include "core/alloc.h"
 #include "gc/gclist.h"
 #include "types/types.h"
 
@@ -51,16 +52,18 @@ static void insert_head(rci_weakref *wr, rci_weakref **head) {
     *head = wr;
 }
 
-void rci_weakref_init(rci_weakref *wr, rc_object *obj, rc_weakref_callback cb,
-                      rc_object *data) {
-    rci_weakref **head = rci_weaklist_of(obj);
-    rci_weakref *ref, *proxy;
-    basic_refs(*head, &ref, &proxy);
+/* Initialise every field of wr (a reference of type t to obj, whose list
+ * head is `head` and whose basic reference and proxy are ref and proxy) and
+ * link it at the position its kind dictates.  Writes every field after the
+ * header: new_ref's object comes unzeroed. */
+static inline void link_new(rci_weakref *wr, const rc_type *t, rc_object *obj,
+                            rci_weakref **head, rci_weakref *ref, rci_weakref *proxy,
+                            rc_weakref_callback cb, rc_object *data) {
     wr->object = obj;
     wr->callback = cb;
     wr->data = rc_xnewref(data);
     wr->hash = -1;
-    if (is_basic(wr, &rc_weakref_type))
+    if (t == &rc_weakref_type && !cb && !data)   /* is_basic(wr, &rc_weakref_type) */
         insert_head(wr, head);
     else if (proxy || ref)
         insert_after(wr, proxy ? proxy : ref);   /* a basic proxy follows ref */
@@ -68,15 +71,22 @@ void rci_weakref_init(rci_weakref *wr, rc_object *obj, rc_weakref_callback cb,
         insert_head(wr, head);
 }
 
+void rci_weakref_init(rci_weakref *wr, rc_object *obj, rc_weakref_callback cb,
+                      rc_object *data) {
+    rci_weakref **head = rci_weaklist_of(obj);
+    rci_weakref *ref, *proxy;
+    basic_refs(*head, &ref, &proxy);
+    link_new(wr, wr->ob.type, obj, head, ref, proxy, cb, data);
+}
+
 void rci_weakref_unlink(rci_weakref *wr) {
     rc_object *obj = wr->object;
     if (!obj)
         return;
-    rci_weakref **head = rci_weaklist_of(obj);
     if (wr->prev)
         wr->prev->next = wr->next;
     else
-        *head = wr->next;
+        *rci_weaklist_of(obj) = wr->next;   /* the first: only then the head */
     if (wr->next)
         wr->next->prev = wr->prev;
     wr->prev = wr->next = NULL;
@@ -318,29 +328,35 @@ int rc_weakproxy_check(const void *op) {
 /* ref() and proxy() share everything but the type.  The new reference is
  * allocated before the shared one is looked up: the allocation may run a
  * collection whose callbacks create the shared one meanwhile
- * (test_gc_during_ref_creation). */
-static rc_object *new_ref(const rc_type *t, void *obj, rc_weakref_callback cb, void *data,
-                          const char *fn) {
+ * (test_gc_during_ref_creation).  The list head's address is fixed (obj is
+ * alive and cannot change type), so it is computed once, and the basic
+ * references are looked up once, after the allocation. */
+static inline rc_object *new_ref(const rc_type *t, void *obj, rc_weakref_callback cb,
+                                 void *data, const char *fn) {
     if (!obj)
         return rci_error_null(RC_ERR_INVALID, "%s: NULL object", fn);
     rc_object *o = obj;
-    if (!rci_weaklist_of(o))
+    rci_weakref **head = rci_weaklist_of(o);
+    if (!head)
         return rci_error_null(RC_ERR_TYPE, "cannot create weak reference to '%s' object",
                               rc_type_name(o));
-    rci_weakref *wr = rci_gc_object_new(t);   /* t: a static GC, TRACK type */
+    /* t: a static GC, TRACK type; every field is written below (link_new,
+     * or the dead state before the unused reference is dropped) before
+     * anything else allocates. */
+    rci_weakref *wr = rci_gc_static_object_new_raw(t, sizeof *wr);
     if (!wr)
         return NULL;
-    wr->hash = -1;
-    if (!cb && !data) {
-        rci_weakref *ref, *proxy;
-        basic_refs(*rci_weaklist_of(o), &ref, &proxy);
-        rci_weakref *shared = t == &rc_weakref_type ? ref : proxy;
-        if (shared) {
-            rc_decref(wr);   /* never linked: its dealloc unlinks nothing */
-            return rc_newref(shared);
-        }
+    rci_weakref *ref, *proxy;
+    basic_refs(*head, &ref, &proxy);
+    rci_weakref *shared = cb || data ? NULL : t == &rc_weakref_type ? ref : proxy;
+    if (shared) {
+        /* Never linked: dead and empty, its dealloc unlinks nothing. */
+        memset(&wr->ob + 1, 0, sizeof *wr - sizeof wr->ob);
+        wr->hash = -1;
+        rc_decref(wr);
+        return rc_newref(shared);
     }
-    rci_weakref_init(wr, o, cb, data);
+    link_new(wr, t, o, head, ref, proxy, cb, data);
     return &wr->ob;
 }
 
