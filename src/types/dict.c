@@ -58,15 +58,11 @@
  */
 #include "types.h"
 
-/* For the collector's full collections (to be declared in types.h). */
-RCI_FUNC int rci_dict_maybe_untrack(rc_object *op);
-
 #define DKIX_EMPTY (-1)
 #define DKIX_DUMMY (-2)
 #define DKIX_ERROR (-3)
 #define DKIX_GENERAL (-4)   /* get_str: fall back to the general lookup */
 
-#define PERTURB_SHIFT 5
 #define LOG2_MINSIZE 3
 #define LOG2_MAXSIZE 58     /* keeps every size computation far from overflow */
 #define USABLE_FRACTION(n) (((n) << 1) / 3)
@@ -199,22 +195,18 @@ static unsigned log2_for(intptr_t minsize) {
 
 /* A slot whose index is EMPTY or DUMMY on hash's probe sequence. */
 static size_t find_empty_slot(const rci_dkeys *k, int64_t hash) {
-    size_t mask = dk_size(k) - 1, perturb = (size_t)hash, i = (size_t)hash & mask;
-    while (ix_get(k, i) >= 0) {
-        perturb >>= PERTURB_SHIFT;
-        i = (i * 5 + perturb + 1) & mask;
-    }
-    return i;
+    rci_probe p = rci_probe_start(dk_size(k) - 1, hash);
+    while (ix_get(k, p.i) >= 0)
+        rci_probe_next(&p);
+    return p.i;
 }
 
 /* The slot holding entry position ix (which must be in the table). */
 static size_t slot_of_entry(const rci_dkeys *k, int64_t hash, intptr_t ix) {
-    size_t mask = dk_size(k) - 1, perturb = (size_t)hash, i = (size_t)hash & mask;
-    while (ix_get(k, i) != ix) {
-        perturb >>= PERTURB_SHIFT;
-        i = (i * 5 + perturb + 1) & mask;
-    }
-    return i;
+    rci_probe p = rci_probe_start(dk_size(k) - 1, hash);
+    while (ix_get(k, p.i) != ix)
+        rci_probe_next(&p);
+    return p.i;
 }
 
 /* Rebuild the table with 2^log2size slots, dropping holes and DUMMY slots.
@@ -252,9 +244,9 @@ restart:;
     rci_dkeys *k = d->keys;
     if (!k)
         return DKIX_EMPTY;
-    size_t mask = dk_size(k) - 1, perturb = (size_t)hash, i = (size_t)hash & mask;
+    rci_probe p = rci_probe_start(dk_size(k) - 1, hash);
     for (;;) {
-        intptr_t ix = ix_get(k, i);
+        intptr_t ix = ix_get(k, p.i);
         if (ix == DKIX_EMPTY)
             return DKIX_EMPTY;
         if (ix >= 0) {
@@ -274,8 +266,7 @@ restart:;
                     return ix;
             }
         }
-        perturb >>= PERTURB_SHIFT;
-        i = (i * 5 + perturb + 1) & mask;
+        rci_probe_next(&p);
     }
 }
 
@@ -286,9 +277,9 @@ static intptr_t lookup_cstr(rci_dict *d, const char *s, size_t n, int64_t hash) 
     rci_dkeys *k = d->keys;
     if (!k)
         return DKIX_EMPTY;
-    size_t mask = dk_size(k) - 1, perturb = (size_t)hash, i = (size_t)hash & mask;
+    rci_probe p = rci_probe_start(dk_size(k) - 1, hash);
     for (;;) {
-        intptr_t ix = ix_get(k, i);
+        intptr_t ix = ix_get(k, p.i);
         if (ix == DKIX_EMPTY)
             return DKIX_EMPTY;
         if (ix >= 0) {
@@ -301,8 +292,7 @@ static intptr_t lookup_cstr(rci_dict *d, const char *s, size_t n, int64_t hash) 
                     return ix;
             }
         }
-        perturb >>= PERTURB_SHIFT;
-        i = (i * 5 + perturb + 1) & mask;
+        rci_probe_next(&p);
     }
 }
 

@@ -28,7 +28,6 @@
 
 #define SET_MINSIZE 8
 #define LINEAR_PROBES 9
-#define PERTURB_SHIFT 5
 #define SET_MAXSIZE ((size_t)1 << 58)
 
 typedef struct rci_sentry {
@@ -84,20 +83,19 @@ static int set_check(const char *fn, const void *s) {
 
 /* Store a key known to be absent into a table without dummies. */
 static void insert_clean(rci_sentry *table, size_t mask, rc_object *key, int64_t hash) {
-    size_t perturb = (size_t)hash, i = (size_t)hash & mask;
+    rci_probe p = rci_probe_start(mask, hash);
     for (;;) {
-        rci_sentry *e = &table[i];
+        rci_sentry *e = &table[p.i];
         if (!e->key)
             goto found;
-        if (i + LINEAR_PROBES <= mask) {
+        if (p.i + LINEAR_PROBES <= p.mask) {
             for (int j = 0; j < LINEAR_PROBES; j++) {
                 e++;
                 if (!e->key)
                     goto found;
             }
         }
-        perturb >>= PERTURB_SHIFT;
-        i = (i * 5 + 1 + perturb) & mask;
+        rci_probe_next(&p);
         continue;
     found:
         e->key = key;
@@ -146,10 +144,10 @@ static void rebuild(rci_set *s, size_t newsize, rci_sentry *newtable) {
  * sequence (key NULL); NULL if a comparison failed. */
 static rci_sentry *lookkey(rci_set *s, const rc_object *key, int64_t hash) {
 restart:;
-    size_t mask = (size_t)s->mask, perturb = (size_t)hash, i = (size_t)hash & mask;
+    rci_probe p = rci_probe_start((size_t)s->mask, hash);
     for (;;) {
-        rci_sentry *e = &s->table[i];
-        int probes = (i + LINEAR_PROBES <= mask) ? LINEAR_PROBES : 0;
+        rci_sentry *e = &s->table[p.i];
+        int probes = (p.i + LINEAR_PROBES <= p.mask) ? LINEAR_PROBES : 0;
         do {
             if (e->hash == 0 && e->key == NULL)
                 return e;
@@ -170,19 +168,18 @@ restart:;
             }
             e++;
         } while (probes--);
-        perturb >>= PERTURB_SHIFT;
-        i = (i * 5 + 1 + perturb) & mask;
+        rci_probe_next(&p);
     }
 }
 
 /* Add key with a known hash: 0 (added or already present), -1 on error. */
 static int add_entry(rci_set *s, rc_object *key, int64_t hash) {
 restart:;
-    size_t mask = (size_t)s->mask, perturb = (size_t)hash, i = (size_t)hash & mask;
+    rci_probe p = rci_probe_start((size_t)s->mask, hash);
     rci_sentry *e, *freeslot = NULL;
     for (;;) {
-        e = &s->table[i];
-        int probes = (i + LINEAR_PROBES <= mask) ? LINEAR_PROBES : 0;
+        e = &s->table[p.i];
+        int probes = (p.i + LINEAR_PROBES <= p.mask) ? LINEAR_PROBES : 0;
         do {
             if (e->hash == 0 && e->key == NULL)
                 goto found_unused;
@@ -206,8 +203,7 @@ restart:;
             }
             e++;
         } while (probes--);
-        perturb >>= PERTURB_SHIFT;
-        i = (i * 5 + 1 + perturb) & mask;
+        rci_probe_next(&p);
     }
 
 found_unused:
@@ -218,7 +214,7 @@ found_unused:
         s->used++;
         return 0;
     }
-    if ((size_t)(s->fill + 1) * 5 < mask * 3) {
+    if ((size_t)(s->fill + 1) * 5 < p.mask * 3) {
         e->key = rc_newref(key);
         e->hash = hash;
         s->fill++;

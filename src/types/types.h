@@ -97,6 +97,27 @@ RCI_FUNC void rci_sb_discard(rci_sb *sb);
 RCI_FUNC int rci_repr_enter(const void *op);
 RCI_FUNC void rci_repr_leave(const void *op);
 
+/* ------------------------------------------------------------- probing */
+
+/* CPython's open-addressing probe sequence, shared by the dict, set and
+ * weak-container tables: start at hash & mask, then i = (i*5 + perturb + 1)
+ * & mask after perturb >>= 5.  Every slot of a power-of-two table is
+ * reached, and the high bits of the hash take part early. */
+#define RCI_PERTURB_SHIFT 5
+typedef struct rci_probe {
+    size_t i, mask, perturb;
+} rci_probe;
+
+static inline rci_probe rci_probe_start(size_t mask, int64_t hash) {
+    rci_probe p = {(size_t)hash & mask, mask, (size_t)hash};
+    return p;
+}
+
+static inline void rci_probe_next(rci_probe *p) {
+    p->perturb >>= RCI_PERTURB_SHIFT;
+    p->i = (p->i * 5 + p->perturb + 1) & p->mask;
+}
+
 /* -------------------------------------------------------------- hashing */
 
 /* A 64-bit hash of n bytes (never -1). */

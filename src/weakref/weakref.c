@@ -63,10 +63,9 @@ static inline void link_new(rci_weakref *wr, const rc_type *t, rc_object *obj,
     wr->callback = cb;
     wr->data = rc_xnewref(data);
     wr->hash = -1;
-    if (t == &rc_weakref_type && !cb && !data)   /* is_basic(wr, &rc_weakref_type) */
-        insert_head(wr, head);
-    else if (proxy || ref)
-        insert_after(wr, proxy ? proxy : ref);   /* a basic proxy follows ref */
+    int basic_ref = t == &rc_weakref_type && !cb && !data;   /* is_basic(wr, ...) */
+    if (!basic_ref && (proxy || ref))
+        insert_after(wr, proxy ? proxy : ref);   /* after the basic ones */
     else
         insert_head(wr, head);
 }
@@ -149,8 +148,9 @@ static intptr_t chain_deliver(call_chain *c) {
     return c->n;
 }
 
-/* Empty obj's list: every reference is cleared; those for which wants(wr)
- * holds are chained for a callback.  A reference whose own count is 0 is
+/* Empty obj's list: every reference is cleared; those with a callback for
+ * which wants(wr) holds (all of them when wants is NULL) are chained for a
+ * call.  A reference whose own count is 0 is
  * being destroyed (or is parked by the trashcan): it only loses its link. */
 static void clear_list(rc_object *obj, call_chain *c, int (*wants)(const rci_weakref *)) {
     rci_weakref **head = rci_weaklist_of(obj);
@@ -159,15 +159,9 @@ static void clear_list(rc_object *obj, call_chain *c, int (*wants)(const rci_wea
     while (*head) {
         rci_weakref *wr = *head;
         rci_weakref_unlink(wr);
-        if (wr->callback && wr->ob.refcount > 0 && wants(wr))
+        if (wr->callback && wr->ob.refcount > 0 && (!wants || wants(wr)))
             chain_add(c, wr);
     }
-}
-
-/* Refcount death: every live reference with a callback is called. */
-static int any_ref(const rci_weakref *wr) {
-    (void)wr;
-    return 1;
 }
 
 void rci_weakref_clear_all(rc_object *op) {
@@ -175,7 +169,7 @@ void rci_weakref_clear_all(rc_object *op) {
     if (!head || !*head)
         return;
     call_chain c = {NULL, NULL, 0, 0, 1};
-    clear_list(op, &c, any_ref);
+    clear_list(op, &c, NULL);   /* refcount death: every live one */
     chain_deliver(&c);
 }
 
@@ -244,22 +238,33 @@ static int weakref_eq(rc_object *self, rc_object *other) {
     return a && b ? rc_eq(a, b) : 0;
 }
 
-static rc_object *weakref_repr(rc_object *self) {
+/* "<weakref at 0x..; to 'Node' at 0x..>" and the proxy's variant, or
+ * "<... at 0x..; dead>": CPython's formats (to_fmt gets the referent's type
+ * name and address). */
+static rc_object *repr_as(rc_object *self, const char *kind, const char *to_fmt) {
     rc_object *o = live_referent((rci_weakref *)self);
     if (!o)
-        return rc_str_from_fmt("<weakref at %p; dead>", (void *)self);
-    return rc_str_from_fmt("<weakref at %p; to '%s' at %p>", (void *)self, rc_type_name(o),
-                           (void *)o);
+        return rc_str_from_fmt("<%s at %p; dead>", kind, (void *)self);
+    char to[160];
+    snprintf(to, sizeof to, to_fmt, rc_type_name(o), (void *)o);
+    return rc_str_from_fmt("<%s at %p%s>", kind, (void *)self, to);
 }
 
+static rc_object *weakref_repr(rc_object *self) {
+    return repr_as(self, "weakref", "; to '%s' at %p");
+}
+
+/* Every weak-reference-shaped type: a GC object that starts tracked, whose
+ * only owned field is `data`. */
+#define WEAKREF_TYPE_COMMON                                                            \
+    .ob_base = RC_STATIC_TYPE_HEAD, .basic_size = sizeof(rci_weakref),               \
+    .flags = RC_TYPE_IMMORTAL | RC_TYPE_GC | RC_TYPE_TRACK | RCI_TYPE_WEAKREF_OBJ,    \
+    .traverse = rci_weakref_traverse, .clear = rci_weakref_clear,                     \
+    .dealloc = rci_weakref_dealloc
+
 const rc_type rc_weakref_type = {
-    .ob_base = RC_STATIC_TYPE_HEAD,
+    WEAKREF_TYPE_COMMON,
     .name = "weakref.ReferenceType",
-    .basic_size = sizeof(rci_weakref),
-    .flags = RC_TYPE_IMMORTAL | RC_TYPE_GC | RC_TYPE_TRACK | RCI_TYPE_WEAKREF_OBJ,
-    .traverse = rci_weakref_traverse,
-    .clear = rci_weakref_clear,
-    .dealloc = rci_weakref_dealloc,
     .hash = weakref_hash,
     .eq = weakref_eq,
     .repr = weakref_repr,
@@ -295,21 +300,12 @@ static int proxy_eq(rc_object *self, rc_object *other) {
 }
 
 static rc_object *proxy_repr(rc_object *self) {
-    rc_object *o = live_referent((rci_weakref *)self);
-    if (!o)
-        return rc_str_from_fmt("<weakproxy at %p; dead>", (void *)self);
-    return rc_str_from_fmt("<weakproxy at %p to %s at %p>", (void *)self, rc_type_name(o),
-                           (void *)o);
+    return repr_as(self, "weakproxy", " to %s at %p");
 }
 
 const rc_type rc_weakproxy_type = {
-    .ob_base = RC_STATIC_TYPE_HEAD,
+    WEAKREF_TYPE_COMMON,
     .name = "weakref.ProxyType",
-    .basic_size = sizeof(rci_weakref),
-    .flags = RC_TYPE_IMMORTAL | RC_TYPE_GC | RC_TYPE_TRACK | RCI_TYPE_WEAKREF_OBJ,
-    .traverse = rci_weakref_traverse,
-    .clear = rci_weakref_clear,
-    .dealloc = rci_weakref_dealloc,
     .hash = proxy_hash,
     .eq = proxy_eq,
     .repr = proxy_repr,

@@ -17,7 +17,6 @@
 
 #define IX_EMPTY (-1)
 #define IX_DUMMY (-2)
-#define PERTURB_SHIFT 5
 #define LOG2_MINSIZE 3
 /* int32 index slots: 2^30 slots is far beyond any realistic heap and keeps
  * every size computation away from overflow. */
@@ -61,26 +60,15 @@ static rci_wkeys *new_block(unsigned log2size) {
     return k;
 }
 
-/* The probe sequence of types/dict.c (CPython's): every slot is reached. */
-typedef struct {
-    size_t i, mask;
-    uint64_t perturb;
-} probe;
-
-static inline probe probe_start(const rci_wkeys *k, int64_t hash) {
-    probe p = {(size_t)hash & (wk_size(k) - 1), wk_size(k) - 1, (uint64_t)hash};
-    return p;
-}
-
-static inline void probe_next(probe *p) {
-    p->perturb >>= PERTURB_SHIFT;
-    p->i = (p->i * 5 + (size_t)p->perturb + 1) & p->mask;
+/* The probe sequence of the built-in tables (types/types.h). */
+static inline rci_probe probe_start(const rci_wkeys *k, int64_t hash) {
+    return rci_probe_start(wk_size(k) - 1, hash);
 }
 
 static size_t find_empty_slot(const rci_wkeys *k, int64_t hash) {
-    probe p = probe_start(k, hash);
+    rci_probe p = probe_start(k, hash);
     while (k->index[p.i] >= 0)
-        probe_next(&p);
+        rci_probe_next(&p);
     return p.i;
 }
 
@@ -88,7 +76,7 @@ static size_t find_empty_slot(const rci_wkeys *k, int64_t hash) {
  * table: reaching an EMPTY slot means the invariants are broken). */
 static size_t slot_where(const rci_wkeys *k, int64_t hash, intptr_t ix, const rci_wtref *r) {
     const rci_wentry *e = wk_entries(k);
-    for (probe p = probe_start(k, hash);; probe_next(&p)) {
+    for (rci_probe p = probe_start(k, hash);; rci_probe_next(&p)) {
         int32_t s = k->index[p.i];
         if (s >= 0 && (s == ix || (r && e[s].ref == r)))
             return p.i;
@@ -145,7 +133,7 @@ restart:;
     rci_wkeys *k = t->keys;
     if (!k)
         return RCI_WT_MISSING;
-    for (probe p = probe_start(k, hash);; probe_next(&p)) {
+    for (rci_probe p = probe_start(k, hash);; rci_probe_next(&p)) {
         int32_t ix = k->index[p.i];
         if (ix == IX_EMPTY)
             return RCI_WT_MISSING;
