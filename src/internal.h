@@ -184,16 +184,26 @@ RCI_FUNC void rci_raw_check_owner(rc_heap *h, const void *p, const rc_object *ob
 /* ------------------------------------------------------------------------
  * Heap (core/heap.c)
  * ---------------------------------------------------------------------- */
+/* Every link (objects' and the list heads') is 16-byte aligned, so the low
+ * four bits of a pointer to one are free for flags. */
 typedef struct rci_gc_link {
-    uintptr_t next;   /* 0 = untracked; else next link in the generation list */
-    uintptr_t prev;   /* bit 0 FINALIZED, bit 1 COLLECTING; rest: prev pointer */
+    _Alignas(16) uintptr_t next;   /* 0 = untracked; else next link in the generation list */
+    uintptr_t prev;   /* low 4 bits: RCI_GC_FLAGS; rest: prev pointer */
 } rci_gc_link;
 #define RCI_GC_FINALIZED ((uintptr_t)1)
 /* While an untracked object is parked by the trashcan, bit 1 records that it
  * was tracked (outside collections bit 1 is otherwise unused). */
 #define RCI_GC_PARKED_TRACKED ((uintptr_t)2)
 #define RCI_GC_COLLECTING ((uintptr_t)2)   /* in the generation being collected */
-#define RCI_GC_FLAGS     ((uintptr_t)3)
+/* Bits 2-3: the generation a tracked object's list belongs to (0, 1, 2, or
+ * RCI_GC_GEN_PERMANENT), kept exact by everything that moves objects between
+ * generations (gc/collect.c, gc/gcmodule.c); tracking starts at 0.  The
+ * collector's fused first pass (gc/collect.c) uses it to tell, from a
+ * referent alone, whether the referent is in the set being collected. */
+#define RCI_GC_GEN_SHIFT 2
+#define RCI_GC_GEN_MASK  ((uintptr_t)3 << RCI_GC_GEN_SHIFT)
+#define RCI_GC_GEN_PERMANENT 3
+#define RCI_GC_FLAGS     ((uintptr_t)15)
 #define RCI_GC_NEXT_UNREACHABLE ((uintptr_t)1)  /* next-word bit, during a collection */
 #define RCI_AS_LINK(op)  ((rci_gc_link *)(op) - 1)
 #define RCI_FROM_LINK(g) ((rc_object *)((rci_gc_link *)(g) + 1))
@@ -283,6 +293,9 @@ struct rc_heap {
 /* initial-exec: a plain %fs-relative load even in the shared library. */
 RCI_FUNC extern _Thread_local rc_heap *rci_current_heap __attribute__((tls_model("initial-exec")));
 RCI_FUNC rc_heap *rci_heap_or_error(void);
+/* How many heaps exist in the process now.  While there is one, no object
+ * can refer to another heap's objects (gc/collect.c relies on it). */
+RCI_FUNC int rci_heaps_live(void);
 
 /* Configuration resolution (core/config.c) */
 typedef struct rci_settings {

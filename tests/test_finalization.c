@@ -606,7 +606,9 @@ static void LegacyFinalizationTest_test_legacy_self_cycle(void) {
     rc_decref(LegacySelfCycle);
 }
 
-int main(void) {
+/* Every test, run by main once with one heap and once with a second heap
+ * alive (check.h: the collector's two collection paths). */
+static void all_tests(void) {
     RUN(SimpleFinalizationTest_test_simple);
     RUN(SimpleFinalizationTest_test_simple_resurrect);
     RUN(SimpleFinalizationTest_test_non_gc);
@@ -625,5 +627,11 @@ int main(void) {
     RUN(LegacyFinalizationTest_test_legacy);
     RUN(LegacyFinalizationTest_test_legacy_resurrect);
     RUN(LegacyFinalizationTest_test_legacy_self_cycle);
+}
+
+int main(void) {
+    all_tests();
+    check_companion_heap = 1;
+    all_tests();
     return check_summary("test_finalization");
 }

@@ -1130,6 +1130,33 @@ static void test_collect_parallel_heaps(void) {
     CHECK_EQ(results[1], 20 * 1000);
 }
 
+/* A list on a second heap holding a cyclic list of the first: the second
+ * heap's collections (which, with two heaps, cannot trust generation tags)
+ * must neither count nor touch it, and the first heap still collects it
+ * once the reference is gone. */
+static void test_collect_cross_heap_reference(void) {
+    rc_heap *a = rc_heap_current();
+    rc_object *x = self_list();              /* heap a, generation 0 */
+    rc_heap *b = rc_heap_new(NULL);
+    CHECK(b != NULL);
+    CHECK_EQ(rc_heap_enter(b), 0);
+    rc_object *l = rc_list_new(0);
+    CHECK_EQ(rc_list_append(l, x), 0);
+    for (int g = 0; g < 3; g++)
+        CHECK_EQ(rc_gc_collect(g), 0);
+    CHECK_EQ(rc_refcount(x), 3);
+    CHECK(rc_list_get(x, 0) == x);
+    rc_decref(l);
+    CHECK_EQ(rc_heap_enter(a), 0);
+    CHECK_EQ(rc_heap_destroy(b), 0);
+    CHECK(rc_gc_is_tracked(x));
+    CHECK(in_generation(x, 0));
+    CHECK_EQ(rc_gc_collect(0), 0);           /* still held: promoted */
+    CHECK(in_generation(x, 1));
+    rc_decref(x);
+    CHECK_EQ(rc_gc_collect(2), 1);
+}
+
 /* gc.garbage is one list for the life of the heap: Python's `gc.garbage`
  * is the same object until shutdown, and rc_gc_garbage() hands out a
  * borrowed pointer that "the heap owns".  Emptying the caches must not free
@@ -2005,10 +2032,9 @@ static void test_long_nested_list_cycle(void) {
     CHECK_EQ(check_blocks_in_use(), 0);
 }
 
-int main(void) {
-    /* the expectations assume the built-in defaults */
-    unsetenv("RCGC_GC_THRESHOLD");
-    unsetenv("RCGC_GC_DEBUG");
+/* Every test, run by main once with one heap and once with a second heap
+ * alive (check.h: the collector's two collection paths). */
+static void all_tests(void) {
     /* GCTests */
     RUN(test_list);
     RUN(test_dict);
@@ -2045,6 +2071,7 @@ int main(void) {
     RUN(test_garbage_list_identity);
     RUN(test_class_collected_with_instances);
     RUN(test_collect_parallel_heaps);
+    RUN(test_collect_cross_heap_reference);
     RUN(test_refcount_errors);
     /* GCCallbackTests */
     RUN(GCCallbackTests_test_collect);
@@ -2078,5 +2105,14 @@ int main(void) {
     RUN(test_debug_output);
     RUN(test_long_cyclic_chain);
     RUN(test_long_nested_list_cycle);
+}
+
+int main(void) {
+    /* the expectations assume the built-in defaults */
+    unsetenv("RCGC_GC_THRESHOLD");
+    unsetenv("RCGC_GC_DEBUG");
+    all_tests();
+    check_companion_heap = 1;
+    all_tests();
     return check_summary("test_gc");
 }

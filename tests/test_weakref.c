@@ -2121,10 +2121,9 @@ static void test_differential_callback_order(void) {
     end();
 }
 
-int main(void) {
-    /* the expectations assume the built-in collector defaults */
-    unsetenv("RCGC_GC_THRESHOLD");
-    unsetenv("RCGC_GC_DEBUG");
+/* Every test, run by main once with one heap and once with a second heap
+ * alive (check.h: the collector's two collection paths). */
+static void all_tests(void) {
     /* ReferencesTestCase */
     RUN(test_basic_ref);
     RUN(test_basic_callback);
@@ -2188,5 +2187,14 @@ int main(void) {
     RUN(test_callback_drops_its_reference);
     RUN(test_refcount_cascade_order);
     RUN(test_differential_callback_order);
+}
+
+int main(void) {
+    /* the expectations assume the built-in collector defaults */
+    unsetenv("RCGC_GC_THRESHOLD");
+    unsetenv("RCGC_GC_DEBUG");
+    all_tests();
+    check_companion_heap = 1;
+    all_tests();
     return check_summary("test_weakref");
 }

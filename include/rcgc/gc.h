@@ -93,7 +93,9 @@ RC_API int rc_gc_get_stats(rc_gc_generation_stats out[RC_GC_NUM_GENERATIONS]);
 /* gc.freeze: move every tracked object into the permanent generation,
  * which collections ignore, and zero the counts.  gc.unfreeze: move them
  * back into generation 2.  gc.get_freeze_count: objects in the permanent
- * generation.  Return 0 / the count, or -1 with RC_ERR_STATE. */
+ * generation.  Return 0 / the count, or -1 with RC_ERR_STATE.  Freeze and
+ * unfreeze take time in proportion to the objects they move (each one's
+ * generation tag is rewritten; CPython's are constant-time). */
 RC_API int rc_gc_freeze(void);
 RC_API int rc_gc_unfreeze(void);
 RC_API intptr_t rc_gc_get_freeze_count(void);

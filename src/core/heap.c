@@ -14,6 +14,10 @@ _Thread_local rc_heap *rci_current_heap __attribute__((tls_model("initial-exec")
 static _Thread_local rc_heap *default_heap;
 static _Thread_local char thread_token;   /* its address identifies the thread */
 
+/* Heaps alive in the process (rci_heaps_live). */
+static atomic_int heaps_live;
+int rci_heaps_live(void) { return atomic_load_explicit(&heaps_live, memory_order_relaxed); }
+
 static uintptr_t self_id(void) { return (uintptr_t)&thread_token; }
 
 /* When a thread exits with a heap still entered, release the heap so that
@@ -52,6 +56,7 @@ rc_heap *rc_heap_new(const rc_config *cfg) {
     h->gc.garbage = &h->gc.garbage_list.list.ob.base;
     h->gc.debug = st.gc_debug;
     h->permanent.next = h->permanent.prev = (uintptr_t)&h->permanent;
+    atomic_fetch_add(&heaps_live, 1);
     return h;
 }
 
@@ -92,6 +97,7 @@ int rc_heap_destroy(rc_heap *h) {
     rci_mem_fini(h);
     h->magic = 0;
     rci_os_free(h, sizeof *h);
+    atomic_fetch_sub(&heaps_live, 1);
     return 0;
 }
 

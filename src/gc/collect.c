@@ -27,6 +27,26 @@ typedef struct {
     int tuples, dicts;
 } kinds_seen;
 
+/* An immortal object found tracked leaves the set (and is untracked). */
+static void untrack_immortal(rci_gc_link *g) {
+    gc_list_remove(g);
+    g->prev &= RCI_GC_FINALIZED;
+    rci_current_heap->gc.tracked--;
+}
+
+/* gc_refs = refcount, COLLECTING set. */
+static GC_INLINE void init_refs(rci_gc_link *g, rc_object *op) {
+    if (RC_UNLIKELY(op->refcount <= 0))
+        rci_object_fatal("is tracked with a refcount of zero or less (it was freed "
+                         "without being untracked)", op);
+    gc_reset_refs(g, op->refcount);
+}
+
+static GC_INLINE void note_kind(kinds_seen *seen, const rc_object *op) {
+    seen->tuples |= op->type == &rc_tuple_type;
+    seen->dicts |= op->type == &rc_dict_type;
+}
+
 static intptr_t update_refs(rci_gc_link *containers, kinds_seen *seen) {
     intptr_t n = 0;
     rci_gc_link *g = gc_next(containers);
@@ -34,16 +54,10 @@ static intptr_t update_refs(rci_gc_link *containers, kinds_seen *seen) {
         rci_gc_link *next = gc_next(g);
         rc_object *op = RCI_FROM_LINK(g);
         if (RC_UNLIKELY(rc_is_immortal(op))) {
-            gc_list_remove(g);
-            g->prev &= RCI_GC_FINALIZED;
-            rci_current_heap->gc.tracked--;
+            untrack_immortal(g);
         } else {
-            if (RC_UNLIKELY(op->refcount <= 0))
-                rci_object_fatal("is tracked with a refcount of zero or less (it was freed "
-                                 "without being untracked)", op);
-            gc_reset_refs(g, op->refcount);
-            seen->tuples |= op->type == &rc_tuple_type;
-            seen->dicts |= op->type == &rc_dict_type;
+            init_refs(g, op);
+            note_kind(seen, op);
             n++;
         }
         g = next;
@@ -143,6 +157,69 @@ static void subtract_refs(rci_gc_link *containers) {
     }
 }
 
+/* update_refs and subtract_refs in one walk, for a collection of whole
+ * generations while the process has one heap.  A referent's generation tag
+ * (internal.h) says whether it is in the set - younger generations were
+ * merged into the collected one, older and permanent ones are not in it -
+ * so a referent met before the walk reaches it is given its gc_refs right
+ * then (COLLECTING marks "done"), and the walk skips the step when it gets
+ * there.  One walk over the set fewer than CPython's two; the referents are
+ * the same objects subtract_refs touches.  With several heaps, an object
+ * may refer to another heap's objects, whose tags say nothing about this
+ * collection: the caller then uses the two walks. */
+typedef struct {
+    rc_object *parent;    /* the object being traversed (diagnostics) */
+    uintptr_t max_gen;    /* gc_gen_bits(generation collected) */
+} fused_ctx;
+
+static GC_INLINE void visit_decref_fused(rc_object *op, intptr_t n, void *ctx) {
+    const fused_ctx *c = ctx;
+    if (!(op->type->flags & RC_TYPE_GC))
+        return;
+    rci_gc_link *g = RCI_AS_LINK(op);
+    if (!g->next)
+        return;                                  /* untracked */
+    if (!gc_is_collecting(g)) {
+        /* an older generation; or immortal, left for the walk to untrack */
+        if ((g->prev & RCI_GC_GEN_MASK) > c->max_gen || rc_is_immortal(op))
+            return;
+        init_refs(g, op);
+    }
+    if (RC_UNLIKELY(gc_get_refs(g) < n))
+        refcount_too_small(op, c->parent);
+    gc_sub_refs(g, n);
+}
+
+static int visit_decref_fused_cb(rc_object *op, void *ctx) {
+    visit_decref_fused(op, 1, ctx);
+    return 0;
+}
+
+static intptr_t update_and_subtract_refs(rci_gc_link *containers, int generation,
+                                         kinds_seen *seen) {
+    fused_ctx c = {NULL, gc_gen_bits(generation)};
+    intptr_t n = 0;
+    rci_gc_link *g = gc_next(containers);
+    while (g != containers) {
+        rci_gc_link *next = gc_next(g);
+        rc_object *op = RCI_FROM_LINK(g);
+        if (!gc_is_collecting(g)) {
+            if (RC_UNLIKELY(rc_is_immortal(op))) {
+                untrack_immortal(g);
+                g = next;
+                continue;
+            }
+            init_refs(g, op);
+        }
+        note_kind(seen, op);
+        n++;
+        c.parent = op;
+        traverse_inline(op, visit_decref_fused, visit_decref_fused_cb, &c);
+        g = next;
+    }
+    return n;
+}
+
 /* A referent of a reachable object is reachable (n does not matter).  ctx
  * is the list of reachable objects being scanned. */
 static GC_INLINE void visit_reachable(rc_object *op, intptr_t n, void *ctx) {
@@ -212,18 +289,18 @@ static void traverse_reachable(rc_object *op, rci_gc_link *young, eph_tables *ta
  * make their referents reachable; the others move, tentatively, to
  * unreachable (their next word marked).  Afterwards young holds the
  * reachable objects scanned so far (prev pointers restored, COLLECTING
- * cleared) and *prevp is its last one; a later call resumes from there when
+ * cleared, generation tag set to gen_bits: the generation they are about to
+ * join) and *prevp is its last one; a later call resumes from there when
  * more objects were made reachable (appended to young). */
 static intptr_t scan_young(rci_gc_link *young, rci_gc_link *unreachable, rci_gc_link **prevp,
-                           eph_tables *tables) {
+                           eph_tables *tables, uintptr_t gen_bits) {
     intptr_t reachable = 0;
     rci_gc_link *prev = *prevp;
     rci_gc_link *g = (rci_gc_link *)prev->next;
     while (g != young) {
         if (gc_get_refs(g)) {
             traverse_reachable(RCI_FROM_LINK(g), young, tables);
-            gc_set_prev(g, prev);
-            gc_clear_collecting(g);
+            g->prev = (g->prev & RCI_GC_FINALIZED) | gen_bits | (uintptr_t)prev;
             prev = g;
             reachable++;
         } else {
@@ -265,32 +342,42 @@ static void eph_entry(rc_object *key, rc_object *value, void *arg) {
 /* Split young into reachable and unreachable: scan, then give every
  * reachable table's entries with reachable keys their values, and scan on
  * from what that made reachable, until nothing changes. */
-static intptr_t move_unreachable(rci_gc_link *young, rci_gc_link *unreachable) {
+static intptr_t move_unreachable(rci_gc_link *young, rci_gc_link *unreachable,
+                                 uintptr_t gen_bits) {
     eph_tables tables = {NULL, 0, 0};
     rci_gc_link *prev = young;
-    intptr_t reachable = scan_young(young, unreachable, &prev, &tables);
+    intptr_t reachable = scan_young(young, unreachable, &prev, &tables, gen_bits);
     for (;;) {
         eph_pass pass = {young, 0};
         for (intptr_t i = 0; i < tables.n; i++)
             rci_ephemeron_visit_entries(tables.items[i], eph_entry, &pass);
         if (!pass.changed)
             break;
-        reachable += scan_young(young, unreachable, &prev, &tables);
+        reachable += scan_young(young, unreachable, &prev, &tables, gen_bits);
     }
     eph_free(&tables);
     unreachable->next &= ~RCI_GC_NEXT_UNREACHABLE;
     return reachable;
 }
 
-/* Split base into reachable (stays) and unreachable; returns how many
- * objects there were and, in *reachable, how many stayed.  Counting here
- * saves the extra passes that measuring the lists would cost. */
-static intptr_t deduce_unreachable(rci_gc_link *base, rci_gc_link *unreachable,
-                                   intptr_t *reachable, kinds_seen *seen) {
-    intptr_t n = update_refs(base, seen);
-    subtract_refs(base);
+/* Split base into reachable (stays, tagged with old_gen, the generation it
+ * is to join) and unreachable; returns how many objects there were and, in
+ * *reachable, how many stayed.  Counting here saves the extra passes that
+ * measuring the lists would cost.  generation >= 0: base is generations
+ * 0..generation merged, and the fused first pass may be used; -1: base is
+ * any set (the resurrection check). */
+static intptr_t deduce_unreachable(rci_gc_link *base, int generation, int old_gen,
+                                   rci_gc_link *unreachable, intptr_t *reachable,
+                                   kinds_seen *seen) {
+    intptr_t n;
+    if (generation >= 0 && rci_heaps_live() == 1) {
+        n = update_and_subtract_refs(base, generation, seen);
+    } else {
+        n = update_refs(base, seen);
+        subtract_refs(base);
+    }
     gc_list_init(unreachable);
-    *reachable = move_unreachable(base, unreachable);
+    *reachable = move_unreachable(base, unreachable, gc_gen_bits(old_gen));
     return n;
 }
 
@@ -393,12 +480,13 @@ static intptr_t finalize_garbage(rci_gc_link *collectable) {
  * set with current refcounts.  What is referenced from outside now (and
  * everything it reaches) survives into old; the rest is still garbage. */
 static intptr_t handle_resurrected_objects(rci_gc_link *unreachable,
-                                           rci_gc_link *still_unreachable, rci_gc_link *old) {
+                                           rci_gc_link *still_unreachable, rci_gc_link *old,
+                                           int old_gen) {
     for (rci_gc_link *g = gc_next(unreachable); g != unreachable; g = gc_next(g))
         gc_clear_collecting(g);
     kinds_seen seen = {0, 0};
     intptr_t resurrected,
-        n = deduce_unreachable(unreachable, still_unreachable, &resurrected, &seen);
+        n = deduce_unreachable(unreachable, -1, old_gen, still_unreachable, &resurrected, &seen);
     clear_unreachable_mask(still_unreachable);
     gc_list_merge(unreachable, old);
     return n - resurrected;   /* the size of still_unreachable */
@@ -412,7 +500,8 @@ static void garbage_append(rc_heap *h, rc_object *op) {
 
 /* Break the cycles: clear each object (or, with DEBUG_SAVEALL, keep it in
  * gc.garbage).  An object still at the head afterwards survived. */
-static void delete_garbage(rc_heap *h, rci_gc_link *collectable, rci_gc_link *old) {
+static void delete_garbage(rc_heap *h, rci_gc_link *collectable, rci_gc_link *old,
+                           int old_gen) {
     while (!gc_list_is_empty(collectable)) {
         rci_gc_link *g = gc_next(collectable);
         rc_object *op = RCI_FROM_LINK(g);
@@ -428,16 +517,19 @@ static void delete_garbage(rc_heap *h, rci_gc_link *collectable, rci_gc_link *ol
         }
         if (gc_next(collectable) == g) {
             gc_clear_collecting(g);
+            gc_set_gen(g, old_gen);
             gc_list_move(g, old);
         }
     }
 }
 
-static void handle_legacy_finalizers(rc_heap *h, rci_gc_link *finalizers, rci_gc_link *old) {
+static void handle_legacy_finalizers(rc_heap *h, rci_gc_link *finalizers, rci_gc_link *old,
+                                     int old_gen) {
     for (rci_gc_link *g = gc_next(finalizers); g != finalizers; g = gc_next(g)) {
         rc_object *op = RCI_FROM_LINK(g);
         if ((h->gc.debug & RC_GC_DEBUG_SAVEALL) || has_legacy_finalizer(op))
             garbage_append(h, op);
+        gc_set_gen(g, old_gen);
     }
     gc_list_merge(finalizers, old);
 }
@@ -516,10 +608,12 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
     for (int i = 0; i < generation; i++)
         gc_list_merge(&h->gen[i].head, &h->gen[generation].head);
     rci_gc_link *young = &h->gen[generation].head;
-    rci_gc_link *old = generation + 1 < RCI_NUM_GENERATIONS ? &h->gen[generation + 1].head : young;
+    int old_gen = generation + 1 < RCI_NUM_GENERATIONS ? generation + 1 : generation;
+    rci_gc_link *old = &h->gen[old_gen].head;
     rci_gc_link unreachable, finalizers, final_unreachable;
     kinds_seen seen = {0, 0};
-    intptr_t survivors, candidates = deduce_unreachable(young, &unreachable, &survivors, &seen);
+    intptr_t survivors, candidates = deduce_unreachable(young, generation, old_gen, &unreachable,
+                                                            &survivors, &seen);
     intptr_t nunreachable = candidates - survivors;
     if (seen.tuples)
         survivors -= untrack_atomic(young, &rc_tuple_type, rci_tuple_maybe_untrack);
@@ -546,7 +640,7 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
     intptr_t m = 0;
     intptr_t callbacks = rci_weakref_handle_garbage(&unreachable, &m);
     if ((finalizers_due && finalize_garbage(&unreachable)) || callbacks) {
-        m += handle_resurrected_objects(&unreachable, &final_unreachable, old);
+        m += handle_resurrected_objects(&unreachable, &final_unreachable, old, old_gen);
         /* Weak references that finalizers or callbacks made to what is still
          * garbage: cleared before any clear hook runs, so nothing can reach
          * a half-cleared object through them (CPython's gh-91636 fix).  As
@@ -563,7 +657,7 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
         gc_list_merge(&unreachable, &final_unreachable);
         m += nunreachable - gc_list_size(&finalizers);
     }
-    delete_garbage(h, &final_unreachable, old);
+    delete_garbage(h, &final_unreachable, old, old_gen);
     intptr_t n = gc_list_size(&finalizers);
     if (gs->debug & RC_GC_DEBUG_UNCOLLECTABLE)
         for (rci_gc_link *g = gc_next(&finalizers); g != &finalizers; g = gc_next(g))
@@ -572,7 +666,7 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
     if (gs->debug & RC_GC_DEBUG_STATS)
         fprintf(f, "gc: done, %ld unreachable, %ld uncollectable, %.4fs elapsed\n",
                 (long)(n + m), (long)n, (double)elapsed / 1e9);
-    handle_legacy_finalizers(h, &finalizers, old);
+    handle_legacy_finalizers(h, &finalizers, old, old_gen);
     if (generation == RCI_NUM_GENERATIONS - 1)
         rci_freelist_clear(h);
     if (generation >= RCI_NUM_GENERATIONS - 2) {

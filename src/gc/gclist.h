@@ -3,10 +3,11 @@
  * gc_refs word (CPython's pycore_gc.h scheme, reference 1.2).
  *
  * A link's `next` is the next link (0 = untracked; bit 0 is the UNREACHABLE
- * mark, only during a collection).  Its `prev` keeps two flag bits below the
- * pointer: FINALIZED (persistent) and COLLECTING (during a collection).
- * While a collection computes reachability, `prev` temporarily holds
- * gc_refs << 2 instead of the pointer and the list is singly linked.
+ * mark, only during a collection).  Its `prev` keeps four flag bits below
+ * the pointer: FINALIZED (persistent), COLLECTING (during a collection) and
+ * the two-bit generation tag (internal.h).  While a collection computes
+ * reachability, `prev` temporarily holds gc_refs << 4 instead of the
+ * pointer (the flags stay) and the list is singly linked.
  */
 #ifndef RCGC_GC_LIST_H
 #define RCGC_GC_LIST_H
@@ -22,7 +23,7 @@
 #else
 #  define GC_INLINE inline
 #endif
-#define GC_REFS_SHIFT 2
+#define GC_REFS_SHIFT 4
 
 static inline rci_gc_link *gc_next(const rci_gc_link *g) { return (rci_gc_link *)g->next; }
 static inline rci_gc_link *gc_prev(const rci_gc_link *g) {
@@ -90,7 +91,7 @@ static inline void gc_set_refs(rci_gc_link *g, intptr_t refs) {
     g->prev = (g->prev & ~GC_PREV_MASK) | ((uintptr_t)refs << GC_REFS_SHIFT);
 }
 static inline void gc_reset_refs(rci_gc_link *g, intptr_t refs) {
-    g->prev = (g->prev & RCI_GC_FINALIZED) | RCI_GC_COLLECTING |
+    g->prev = (g->prev & (RCI_GC_FINALIZED | RCI_GC_GEN_MASK)) | RCI_GC_COLLECTING |
               ((uintptr_t)refs << GC_REFS_SHIFT);
 }
 static inline void gc_sub_refs(rci_gc_link *g, intptr_t n) {
@@ -99,6 +100,19 @@ static inline void gc_sub_refs(rci_gc_link *g, intptr_t n) {
 
 static inline int gc_is_collecting(const rci_gc_link *g) { return (g->prev & RCI_GC_COLLECTING) != 0; }
 static inline void gc_clear_collecting(rci_gc_link *g) { g->prev &= ~RCI_GC_COLLECTING; }
+
+/* The generation tag (internal.h) as prev's bits: gc_gen_bits(2) etc. */
+static inline uintptr_t gc_gen_bits(int generation) {
+    return (uintptr_t)generation << RCI_GC_GEN_SHIFT;
+}
+static inline void gc_set_gen(rci_gc_link *g, int generation) {
+    g->prev = (g->prev & ~RCI_GC_GEN_MASK) | gc_gen_bits(generation);
+}
+/* Tag every link of l with generation (before l is merged into it). */
+static inline void gc_list_set_gen(rci_gc_link *l, int generation) {
+    for (rci_gc_link *g = gc_next(l); g != l; g = gc_next(g))
+        gc_set_gen(g, generation);
+}
 
 /* The link of op if op is a tracked GC object, else NULL. */
 static inline rci_gc_link *gc_link_of(const rc_object *op) {

@@ -122,6 +122,7 @@ int rc_gc_freeze(void) {
     if (!h)
         return -1;
     for (int i = 0; i < RCI_NUM_GENERATIONS; i++) {
+        gc_list_set_gen(&h->gen[i].head, RCI_GC_GEN_PERMANENT);
         gc_list_merge(&h->gen[i].head, &h->permanent);
         h->gen[i].count = 0;
     }
@@ -134,6 +135,7 @@ int rc_gc_unfreeze(void) {
     rc_heap *h = heap_for("rc_gc_unfreeze");
     if (!h)
         return -1;
+    gc_list_set_gen(&h->permanent, RCI_NUM_GENERATIONS - 1);
     gc_list_merge(&h->permanent, &h->gen[RCI_NUM_GENERATIONS - 1].head);
     h->gc.frozen = 0;
     h->gc.old_size_known = 0;       /* generation 2 grew: recomputed at the next check */

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "rcgc.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 extern const char *fuzz_gc_input_name;
 extern long long fuzz_gc_totals[10];
@@ -159,7 +161,12 @@ static void run_generated(long n, long *count) {
         size_t len = generate(i, buf, sizeof buf);
         snprintf(name, sizeof name, "(generated input %ld)", i);
         fuzz_gc_input_name = name;
+        /* every other input with a second heap alive, which makes the
+         * collector take its two-walk first pass (gc/collect.c) */
+        rc_heap *companion = (i & 1) ? rc_heap_new(NULL) : NULL;
         LLVMFuzzerTestOneInput(buf, len);
+        if (companion)
+            rc_heap_destroy(companion);
         fuzz_gc_input_name = NULL;
         (*count)++;
     }
