@@ -287,6 +287,9 @@ struct rc_heap {
     rci_gc_state gc;
     rci_types_state types;          /* free lists, interned strings, repr guard */
     rci_finalize_registry finalizers;   /* live finalize objects (issue 5) */
+    /* Weak references linked to a live referent (weakref/weakref.c): while
+     * it is 0 no object has one, and the collector skips its weakref step. */
+    intptr_t weakrefs_linked;
 };
 
 /* The calling thread's current heap (core/heap.c). */
@@ -341,13 +344,16 @@ RCI_FUNC void rci_dealloc(rc_object *op);
 #define RCI_TYPE_GC_INLINE_REFS (1u << 27)
 
 /* Type flags reserved for the library's own types (bits 24..31): which
- * free list dead instances may go to (types/freelist.c). */
+ * free list dead instances may go to (types/freelist.c; bit 26 is the
+ * weak-reference list, a deviation: CPython has none for weakrefs). */
+#define RCI_TYPE_FREELIST_WEAKREF (1u << 26)   /* weak references and proxies */
 #define RCI_TYPE_FREELIST_FLOAT (1u << 28)
 #define RCI_TYPE_FREELIST_TUPLE (1u << 29)
 #define RCI_TYPE_FREELIST_LIST  (1u << 30)
 #define RCI_TYPE_FREELIST_DICT  (1u << 31)
 #define RCI_TYPE_FREELIST (RCI_TYPE_FREELIST_FLOAT | RCI_TYPE_FREELIST_TUPLE | \
-                           RCI_TYPE_FREELIST_LIST | RCI_TYPE_FREELIST_DICT)
+                           RCI_TYPE_FREELIST_LIST | RCI_TYPE_FREELIST_DICT | \
+                           RCI_TYPE_FREELIST_WEAKREF)
 
 /* Freed objects keep this in their refcount word until the block is reused:
  * the negated type pointer.  Counts below -RCI_FREED_MIN are "freed". */

@@ -1,7 +1,8 @@
 /*
  * freelist.c - the object-specific free lists (the top layer of CPython's
  * allocator, reference 5.1): float (100), tuple (2000 per length 1..20),
- * list and dict headers (80 each).
+ * list and dict headers (80 each); and, beyond CPython, weak references and
+ * proxies (80 together: weakref/weakref.c pops them itself).
  *
  * A dead object on a free list keeps its block; its refcount word holds the
  * "freed" poison (so a late rc_decref is still diagnosed) and the word at
@@ -35,6 +36,11 @@ static rc_object **list_for(rci_types_state *st, const rc_type *t, intptr_t n, i
         *count = &st->dict_nfree;
         *max = RCI_DICT_FREELIST_MAX;
         return &st->dict_free;
+    }
+    if (t->flags & RCI_TYPE_FREELIST_WEAKREF) {
+        *count = &st->weakref_nfree;
+        *max = RCI_WEAKREF_FREELIST_MAX;
+        return &st->weakref_free;
     }
     return NULL;
 }
@@ -92,4 +98,5 @@ void rci_freelist_clear(rc_heap *h) {
         drain(h, &st->tuple_free[n], &st->tuple_nfree[n]);
     drain(h, &st->list_free, &st->list_nfree);
     drain(h, &st->dict_free, &st->dict_nfree);
+    drain(h, &st->weakref_free, &st->weakref_nfree);
 }

@@ -17,6 +17,7 @@ typedef struct rci_list {
 #define RCI_TUPLE_FREELIST_MAX 2000    /* per length */
 #define RCI_LIST_FREELIST_MAX 80
 #define RCI_DICT_FREELIST_MAX 80
+#define RCI_WEAKREF_FREELIST_MAX 80    /* weak references and proxies together */
 #define RCI_REPR_MAX_DEPTH 256
 
 typedef struct rci_types_state {
@@ -30,6 +31,8 @@ typedef struct rci_types_state {
     int list_nfree;
     rc_object *dict_free;
     int dict_nfree;
+    rc_object *weakref_free;
+    int weakref_nfree;
     /* interned strings: open addressing over str objects (the table holds
      * one reference to each); the table is an rc_mem block of the heap */
     rc_object **intern;

@@ -63,6 +63,7 @@ static inline void link_new(rci_weakref *wr, const rc_type *t, rc_object *obj,
     wr->callback = cb;
     wr->data = rc_xnewref(data);
     wr->hash = -1;
+    rci_current_heap->weakrefs_linked++;
     int basic_ref = t == &rc_weakref_type && !cb && !data;   /* is_basic(wr, ...) */
     if (!basic_ref && (proxy || ref))
         insert_after(wr, proxy ? proxy : ref);   /* after the basic ones */
@@ -90,6 +91,7 @@ void rci_weakref_unlink(rci_weakref *wr) {
         wr->next->prev = wr->prev;
     wr->prev = wr->next = NULL;
     wr->object = NULL;
+    rci_current_heap->weakrefs_linked--;
 }
 
 /* ------------------------------------------------------------ callbacks */
@@ -182,6 +184,9 @@ static int not_garbage(const rci_weakref *wr) {
 
 intptr_t rci_weakref_handle_garbage(rci_gc_link *unreachable, intptr_t *freed) {
     call_chain c = {NULL, NULL, 0, 0, 0};
+    *freed = 0;
+    if (!rci_current_heap->weakrefs_linked)
+        return 0;   /* no weak reference to anything: no walk */
     for (rci_gc_link *g = gc_next(unreachable); g != unreachable; g = gc_next(g)) {
         rc_object *op = RCI_FROM_LINK(g);
         if (rci_is_weakref_obj(op))
@@ -254,11 +259,12 @@ static rc_object *weakref_repr(rc_object *self) {
     return repr_as(self, "weakref", "; to '%s' at %p");
 }
 
-/* Every weak-reference-shaped type: a GC object that starts tracked, whose
- * only owned field is `data`. */
+/* Both weak-reference types: a GC object that starts tracked, whose only
+ * owned field is `data`; dead ones go to the heap's weakref free list. */
 #define WEAKREF_TYPE_COMMON                                                            \
     .ob_base = RC_STATIC_TYPE_HEAD, .basic_size = sizeof(rci_weakref),               \
-    .flags = RC_TYPE_IMMORTAL | RC_TYPE_GC | RC_TYPE_TRACK | RCI_TYPE_WEAKREF_OBJ,    \
+    .flags = RC_TYPE_IMMORTAL | RC_TYPE_GC | RC_TYPE_TRACK | RCI_TYPE_WEAKREF_OBJ |   \
+             RCI_TYPE_FREELIST_WEAKREF,                                               \
     .traverse = rci_weakref_traverse, .clear = rci_weakref_clear,                     \
     .dealloc = rci_weakref_dealloc
 
@@ -327,6 +333,29 @@ int rc_weakproxy_check(const void *op) {
  * (test_gc_during_ref_creation).  The list head's address is fixed (obj is
  * alive and cannot change type), so it is computed once, and the basic
  * references are looked up once, after the allocation. */
+/* A new weak reference of type t, tracked, its fields after the header not
+ * written: a dead one from the heap's free list when there is one (as
+ * CPython's free lists of other types, this does not count as an
+ * allocation for generation 0: the count went up when the block was first
+ * allocated and comes down when the free list gives it back), else a new
+ * block. */
+static inline rci_weakref *alloc_ref(const rc_type *t) {
+    rc_heap *h = rci_current_heap;
+    if (RC_LIKELY(h)) {
+        rci_types_state *st = RCI_TYPES(h);
+        rc_object *op = st->weakref_free;
+        if (op) {
+            st->weakref_free = *(rc_object **)(op + 1);   /* freelist.c's link word */
+            st->weakref_nfree--;
+            op->refcount = 1;
+            op->type = t;
+            rci_gc_link_track_new(h, RCI_AS_LINK(op));
+            return (rci_weakref *)op;
+        }
+    }
+    return rci_gc_static_object_new_raw(t, sizeof(rci_weakref));
+}
+
 static inline rc_object *new_ref(const rc_type *t, void *obj, rc_weakref_callback cb,
                                  void *data, const char *fn) {
     if (!obj)
@@ -339,7 +368,7 @@ static inline rc_object *new_ref(const rc_type *t, void *obj, rc_weakref_callbac
     /* t: a static GC, TRACK type; every field is written below (link_new,
      * or the dead state before the unused reference is dropped) before
      * anything else allocates. */
-    rci_weakref *wr = rci_gc_static_object_new_raw(t, sizeof *wr);
+    rci_weakref *wr = alloc_ref(t);
     if (!wr)
         return NULL;
     rci_weakref *ref, *proxy;

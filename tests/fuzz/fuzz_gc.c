@@ -1402,7 +1402,7 @@ static void op_weak(reader *r) {
     /* may collect first: the model's collection sees the graph before it */
     rc_object *w = proxy ? rc_weakproxy_new(tp, fn, dp) : rc_weakref_new(tp, fn, dp);
     REQUIRE(w != NULL, "rc_weakref_new / rc_weakproxy_new: %s", rc_error_message());
-    counted_alloc = 1;
+    counted_alloc = 0;   /* weak references may come from their free list, uncounted */
     int id = !cb && !data ? model_shared_wref(target, proxy) : 0;
     if (id) {
         REQUIRE(w == objs[id].ptr, "a callback-less %s to object %d is %p, not the shared one "
