@@ -78,21 +78,25 @@ typedef void (*gc_visitor)(rc_object *op, intptr_t n, void *ctx);
 
 static GC_INLINE void visit_items(rc_object *const *items, intptr_t size, gc_visitor visit,
                                   void *ctx) {
-    rc_object *run = NULL;   /* the referent being repeated (NULL: holes) */
-    intptr_t count = 0;
-    for (intptr_t i = 0; i < size; i++) {
+    intptr_t i = 0;
+    while (i < size) {
         rc_object *op = items[i];
-        if (op == run) {
-            count++;
-            continue;
+        intptr_t j = i + 1;
+        if (j < size && items[j] == op) {
+            /* A run: scan it four items per step.  A one-item loop ran at
+             * half speed whenever the compiler's layout put it across a
+             * fetch boundary (gc_traversal 513 -> 652 us between builds). */
+            j++;
+            while (j + 4 <= size && items[j] == op && items[j + 1] == op &&
+                   items[j + 2] == op && items[j + 3] == op)
+                j += 4;
+            while (j < size && items[j] == op)
+                j++;
         }
-        if (run)
-            visit(run, count, ctx);
-        run = op;
-        count = 1;
+        if (op)
+            visit(op, j - i, ctx);   /* NULL: holes */
+        i = j;
     }
-    if (run)
-        visit(run, count, ctx);
 }
 
 /* The referents of an RCI_TYPE_GC_INLINE_REFS object (internal.h): the
@@ -101,7 +105,11 @@ static GC_INLINE void visit_inline_refs(rc_object *op, const rc_type *t, gc_visi
                                         void *ctx) {
     size_t end = (t->flags & RC_TYPE_WEAKREF) ? t->weaklist_offset : t->basic_size;
     rc_object *const *refs = (rc_object *const *)(op + 1);
-    visit_items(refs, (intptr_t)((end - sizeof(rc_object)) / sizeof(rc_object *)), visit, ctx);
+    /* A few slots each: no run folding, which only pays on long arrays. */
+    size_t n = (end - sizeof(rc_object)) / sizeof(rc_object *);
+    for (size_t i = 0; i < n; i++)
+        if (refs[i])
+            visit(refs[i], 1, ctx);
     visit((rc_object *)(uintptr_t)t, 1, ctx);
 }
 
