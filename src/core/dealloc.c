@@ -118,10 +118,28 @@ static int park(rc_heap *h, rc_object *op) {
     return 1;
 }
 
-void rci_dealloc(rc_object *op) {
-    rc_heap *h = rci_current_heap;
-    if (RC_UNLIKELY(!h))
-        rci_object_fatal("reached refcount 0 on a thread with no heap bound", op);
+/* A weak reference or proxy without data owns nothing, has no finalizer
+ * or del hook, and cannot be weakly referenced itself (its types lack
+ * RC_TYPE_WEAKREF): its destruction is untracking, unlinking from the
+ * referent's list and the free list - no trashcan level, no generic hooks
+ * (create + drop of a weak reference: 220 -> 150 instructions). */
+static void destroy_weakref(rc_heap *h, rc_object *op) {
+    rci_gc_link *g = RCI_AS_LINK(op);
+    if (g->next)
+        rci_gc_link_untrack(h, g);
+    rci_weakref_unlink((rci_weakref *)op);
+    ((rci_weakref *)op)->callback = NULL;
+    op->refcount = -(intptr_t)(uintptr_t)op->type;   /* the freed poison */
+    if (rci_weakref_freelist_push(h, op))
+        return;
+    if (h->gen[0].count > 0)
+        h->gen[0].count--;
+    rci_block_free(h, g, RCI_API_OBJ, op);
+}
+
+/* Every other object (out of line, so that the weak-reference path above
+ * does not pay for this one's register saves). */
+static __attribute__((noinline)) void dealloc_general(rc_heap *h, rc_object *op) {
     /* Untrack first: the collector must never see an object whose count is
      * zero, nor one parked on the trash list. */
     int was_tracked = 0;
@@ -141,4 +159,14 @@ void rci_dealloc(rc_object *op) {
     destroy(h, op, was_tracked);
     if (--h->trash_nesting == 0 && h->ntrash)
         drain_trash(h);
+}
+
+void rci_dealloc(rc_object *op) {
+    rc_heap *h = rci_current_heap;
+    if (RC_UNLIKELY(!h))
+        rci_object_fatal("reached refcount 0 on a thread with no heap bound", op);
+    if ((op->type->flags & RCI_TYPE_FREELIST_WEAKREF) && !((rci_weakref *)op)->data)
+        destroy_weakref(h, op);
+    else
+        dealloc_general(h, op);
 }

@@ -58,6 +58,30 @@ RCI_FUNC rc_object *rci_freelist_pop(rc_heap *h, const rc_type *t, intptr_t n);
 /* Called by dealloc after the type's dealloc hook: keep op's memory on its
  * free list if it has one and it is not full.  Returns 1 if kept. */
 RCI_FUNC int rci_freelist_push(rc_heap *h, rc_object *op);
+
+/* The weak-reference free list's own fast pair (weakref/weakref.c pops,
+ * core/dealloc.c pushes): the word after the header links the list, as in
+ * freelist.c.  pop returns the raw block (header to be written) or NULL;
+ * push keeps op (already poisoned) and returns 1, or 0 when the list is
+ * full. */
+static inline rc_object *rci_weakref_freelist_pop(rc_heap *h) {
+    rci_types_state *st = RCI_TYPES(h);
+    rc_object *op = st->weakref_free;
+    if (op) {
+        st->weakref_free = *(rc_object **)(op + 1);
+        st->weakref_nfree--;
+    }
+    return op;
+}
+static inline int rci_weakref_freelist_push(rc_heap *h, rc_object *op) {
+    rci_types_state *st = RCI_TYPES(h);
+    if (st->weakref_nfree >= RCI_WEAKREF_FREELIST_MAX)
+        return 0;
+    *(rc_object **)(op + 1) = st->weakref_free;
+    st->weakref_free = op;
+    st->weakref_nfree++;
+    return 1;
+}
 /* Drop every free-list entry (full collections, rc_heap_clear_caches). */
 RCI_FUNC void rci_freelist_clear(rc_heap *h);
 

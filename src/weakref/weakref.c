@@ -79,21 +79,6 @@ void rci_weakref_init(rci_weakref *wr, rc_object *obj, rc_weakref_callback cb,
     link_new(wr, wr->ob.type, obj, head, ref, proxy, cb, data);
 }
 
-void rci_weakref_unlink(rci_weakref *wr) {
-    rc_object *obj = wr->object;
-    if (!obj)
-        return;
-    if (wr->prev)
-        wr->prev->next = wr->next;
-    else
-        *rci_weaklist_of(obj) = wr->next;   /* the first: only then the head */
-    if (wr->next)
-        wr->next->prev = wr->prev;
-    wr->prev = wr->next = NULL;
-    wr->object = NULL;
-    rci_current_heap->weakrefs_linked--;
-}
-
 /* ------------------------------------------------------------ callbacks */
 
 typedef struct {
@@ -339,25 +324,26 @@ int rc_weakproxy_check(const void *op) {
  * allocation for generation 0: the count went up when the block was first
  * allocated and comes down when the free list gives it back), else a new
  * block. */
+static inline rci_weakref *reuse_ref(rc_heap *h, rc_object *op, const rc_type *t) {
+    op->refcount = 1;
+    op->type = t;
+    rci_gc_link_track_new(h, RCI_AS_LINK(op));
+    return (rci_weakref *)op;
+}
+
 static inline rci_weakref *alloc_ref(const rc_type *t) {
     rc_heap *h = rci_current_heap;
     if (RC_LIKELY(h)) {
-        rci_types_state *st = RCI_TYPES(h);
-        rc_object *op = st->weakref_free;
-        if (op) {
-            st->weakref_free = *(rc_object **)(op + 1);   /* freelist.c's link word */
-            st->weakref_nfree--;
-            op->refcount = 1;
-            op->type = t;
-            rci_gc_link_track_new(h, RCI_AS_LINK(op));
-            return (rci_weakref *)op;
-        }
+        rc_object *op = rci_weakref_freelist_pop(h);
+        if (op)
+            return reuse_ref(h, op, t);
     }
     return rci_gc_static_object_new_raw(t, sizeof(rci_weakref));
 }
 
-static inline rc_object *new_ref(const rc_type *t, void *obj, rc_weakref_callback cb,
-                                 void *data, const char *fn) {
+static __attribute__((noinline)) rc_object *new_ref_general(const rc_type *t, void *obj,
+                                                             rc_weakref_callback cb,
+                                                             void *data, const char *fn) {
     if (!obj)
         return rci_error_null(RC_ERR_INVALID, "%s: NULL object", fn);
     rc_object *o = obj;
@@ -383,6 +369,23 @@ static inline rc_object *new_ref(const rc_type *t, void *obj, rc_weakref_callbac
     }
     link_new(wr, t, o, head, ref, proxy, cb, data);
     return &wr->ob;
+}
+
+/* The common case inline - obj has no weak reference yet (nothing to share,
+ * the new one goes first) and the free list has a block (no allocation) -
+ * with no call, so no register saves; everything else in the general
+ * path. */
+static inline rc_object *new_ref(const rc_type *t, void *obj, rc_weakref_callback cb,
+                                 void *data, const char *fn) {
+    rc_heap *h = rci_current_heap;
+    rci_weakref **head;
+    if (RC_LIKELY(obj && h && RCI_TYPES(h)->weakref_free) &&
+        (head = rci_weaklist_of(obj)) != NULL && !*head) {
+        rci_weakref *wr = reuse_ref(h, rci_weakref_freelist_pop(h), t);
+        link_new(wr, t, obj, head, NULL, NULL, cb, data);
+        return &wr->ob;
+    }
+    return new_ref_general(t, obj, cb, data, fn);
 }
 
 rc_object *rc_weakref_new(void *obj, rc_weakref_callback callback, void *data) {

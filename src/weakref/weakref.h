@@ -64,8 +64,22 @@ RCI_FUNC void rci_weakref_init(rci_weakref *wr, rc_object *obj, rc_weakref_callb
                                rc_object *data);
 
 /* Unlink a live weak reference from its referent's list and mark it dead
- * (no callback).  No-op for a dead one. */
-RCI_FUNC void rci_weakref_unlink(rci_weakref *wr);
+ * (no callback).  No-op for a dead one.  Inline: every destruction of a
+ * weak reference passes here. */
+static inline void rci_weakref_unlink(rci_weakref *wr) {
+    rc_object *obj = wr->object;
+    if (!obj)
+        return;
+    if (wr->prev)
+        wr->prev->next = wr->next;
+    else
+        *rci_weaklist_of(obj) = wr->next;   /* the first: only then the head */
+    if (wr->next)
+        wr->next->prev = wr->prev;
+    wr->prev = wr->next = NULL;
+    wr->object = NULL;
+    rci_current_heap->weakrefs_linked--;
+}
 
 /* traverse / clear / dealloc shared by every rci_weakref layout (they visit
  * and drop only `data`; dealloc also unlinks).  Subtypes with more fields
