@@ -199,12 +199,14 @@ typedef struct rci_gc_link {
  * RCI_GC_GEN_PERMANENT), kept exact by everything that moves objects between
  * generations (gc/collect.c, gc/gcmodule.c); tracking starts at 0.  The
  * collector's fused first pass (gc/collect.c) uses it to tell, from a
- * referent alone, whether the referent is in the set being collected. */
+ * referent alone, whether the referent is in the set being collected.
+ * Inside that set (COLLECTING) the tag is meaningless and its bits mark
+ * tentatively unreachable objects (gc/gclist.h); every object leaving the
+ * set is given its new generation's tag. */
 #define RCI_GC_GEN_SHIFT 2
 #define RCI_GC_GEN_MASK  ((uintptr_t)3 << RCI_GC_GEN_SHIFT)
 #define RCI_GC_GEN_PERMANENT 3
 #define RCI_GC_FLAGS     ((uintptr_t)15)
-#define RCI_GC_NEXT_UNREACHABLE ((uintptr_t)1)  /* next-word bit, during a collection */
 #define RCI_AS_LINK(op)  ((rci_gc_link *)(op) - 1)
 #define RCI_FROM_LINK(g) ((rc_object *)((rci_gc_link *)(g) + 1))
 

@@ -22,9 +22,11 @@
 /* gc_refs = refcount for every object in containers, and COLLECTING set.
  * Immortal objects never take part (3.13's rule: they are untracked). */
 /* Set by update_refs: whether the set holds tuples / dicts, so that the
- * untracking passes (a walk over every object) can be skipped when not. */
+ * untracking passes (a walk over every object) can be skipped when not,
+ * and objects whose type has a `del` or `finalize` hook, without which the
+ * legacy-finalizer pass over the garbage has nothing to find. */
 typedef struct {
-    int tuples, dicts;
+    int tuples, dicts, hooks;
 } kinds_seen;
 
 /* An immortal object found tracked leaves the set (and is untracked). */
@@ -45,6 +47,7 @@ static GC_INLINE void init_refs(rci_gc_link *g, rc_object *op) {
 static GC_INLINE void note_kind(kinds_seen *seen, const rc_object *op) {
     seen->tuples |= op->type == &rc_tuple_type;
     seen->dicts |= op->type == &rc_dict_type;
+    seen->hooks |= (op->type->del != NULL) | (op->type->finalize != NULL);
 }
 
 static intptr_t update_refs(rci_gc_link *containers, kinds_seen *seen) {
@@ -236,15 +239,14 @@ static GC_INLINE void visit_reachable(rc_object *op, intptr_t n, void *ctx) {
     rci_gc_link *g = gc_link_of(op);
     if (!g || !gc_is_collecting(g))
         return;   /* other generation, or already scanned */
-    if (g->next & RCI_GC_NEXT_UNREACHABLE) {
+    if (gc_is_unreachable_mark(g)) {
         /* Tentatively unreachable, but it is not: back to the young list,
-         * where move_unreachable will reach it again. */
-        rci_gc_link *prev = gc_prev(g);
-        rci_gc_link *next = (rci_gc_link *)(g->next & ~RCI_GC_NEXT_UNREACHABLE);
-        prev->next = g->next;               /* keeps the UNREACHABLE mark */
+         * where move_unreachable will reach it again (mark dropped). */
+        rci_gc_link *prev = gc_prev(g), *next = gc_next(g);
+        gc_set_next(prev, next);
         gc_set_prev(next, prev);
         gc_list_append(g, reachable);
-        gc_set_refs(g, 1);
+        g->prev = (g->prev & RCI_GC_FINALIZED) | RCI_GC_COLLECTING | ((uintptr_t)1 << GC_REFS_SHIFT);
     } else if (gc_get_refs(g) == 0) {
         gc_set_refs(g, 1);                  /* still ahead in the scan */
     }
@@ -314,9 +316,10 @@ static intptr_t scan_young(rci_gc_link *young, rci_gc_link *unreachable, rci_gc_
         } else {
             prev->next = g->next;
             rci_gc_link *last = (rci_gc_link *)unreachable->prev;
-            last->next = RCI_GC_NEXT_UNREACHABLE | (uintptr_t)g;
-            gc_set_prev(g, last);
-            g->next = RCI_GC_NEXT_UNREACHABLE | (uintptr_t)unreachable;
+            last->next = (uintptr_t)g;
+            g->prev = (g->prev & (RCI_GC_FINALIZED | RCI_GC_COLLECTING)) | GC_TAG_UNREACHABLE |
+                      (uintptr_t)last;
+            g->next = (uintptr_t)unreachable;
             unreachable->prev = (uintptr_t)g;
         }
         g = (rci_gc_link *)prev->next;
@@ -330,7 +333,7 @@ static intptr_t scan_young(rci_gc_link *young, rci_gc_link *unreachable, rci_gc_
  * waiting in young to be scanned - anything but the unreachable list. */
 static int key_reachable(const rc_object *key) {
     rci_gc_link *g = gc_link_of(key);
-    return !g || !gc_is_collecting(g) || !(g->next & RCI_GC_NEXT_UNREACHABLE);
+    return !g || !gc_is_collecting(g) || !gc_is_unreachable_mark(g);
 }
 
 typedef struct {
@@ -341,7 +344,7 @@ typedef struct {
 static void eph_entry(rc_object *key, rc_object *value, void *arg) {
     eph_pass *p = arg;
     rci_gc_link *g = gc_link_of(value);
-    if (key_reachable(key) && g && gc_is_collecting(g) && (g->next & RCI_GC_NEXT_UNREACHABLE)) {
+    if (key_reachable(key) && g && gc_is_collecting(g) && gc_is_unreachable_mark(g)) {
         visit_reachable(value, 1, p->young);
         p->changed = 1;
     }
@@ -364,7 +367,6 @@ static intptr_t move_unreachable(rci_gc_link *young, rci_gc_link *unreachable,
         reachable += scan_young(young, unreachable, &prev, &tables, gen_bits);
     }
     eph_free(&tables);
-    unreachable->next &= ~RCI_GC_NEXT_UNREACHABLE;
     return reachable;
 }
 
@@ -387,11 +389,6 @@ static intptr_t deduce_unreachable(rci_gc_link *base, int generation, int old_ge
     gc_list_init(unreachable);
     *reachable = move_unreachable(base, unreachable, gc_gen_bits(old_gen));
     return n;
-}
-
-static void clear_unreachable_mask(rci_gc_link *unreachable) {
-    for (rci_gc_link *g = gc_next(unreachable); g != unreachable; g = gc_next(g))
-        g->next &= ~RCI_GC_NEXT_UNREACHABLE;
 }
 
 /* ------------------------------------------------------------ untracking */
@@ -420,15 +417,15 @@ static int needs_finalizer(const rc_object *op) {
     return op->type->finalize && !(RCI_AS_LINK(op)->prev & RCI_GC_FINALIZED);
 }
 
-/* Move objects with a legacy `del` hook out of unreachable (clearing the
- * UNREACHABLE marks of all).  Returns whether any object left may need its
- * finalizer called, so that finalize_garbage's walk can be skipped when
- * none does (objects that move out later only make the answer cautious). */
+/* Move objects with a legacy `del` hook out of unreachable.  Returns
+ * whether any object left may need its finalizer called, so that
+ * finalize_garbage's walk can be skipped when none does (objects that move
+ * out later only make the answer cautious).  Not called at all when no
+ * object in the set has either hook (kinds_seen.hooks). */
 static int move_legacy_finalizers(rci_gc_link *unreachable, rci_gc_link *finalizers) {
     int finalizers_due = 0;
     rci_gc_link *g = gc_next(unreachable), *next;
     for (; g != unreachable; g = next) {
-        g->next &= ~RCI_GC_NEXT_UNREACHABLE;
         next = gc_next(g);
         rc_object *op = RCI_FROM_LINK(g);
         if (has_legacy_finalizer(op)) {
@@ -492,10 +489,9 @@ static intptr_t handle_resurrected_objects(rci_gc_link *unreachable,
                                            int old_gen) {
     for (rci_gc_link *g = gc_next(unreachable); g != unreachable; g = gc_next(g))
         gc_clear_collecting(g);
-    kinds_seen seen = {0, 0};
+    kinds_seen seen = {0, 0, 0};
     intptr_t resurrected,
         n = deduce_unreachable(unreachable, -1, old_gen, still_unreachable, &resurrected, &seen);
-    clear_unreachable_mask(still_unreachable);
     gc_list_merge(unreachable, old);
     return n - resurrected;   /* the size of still_unreachable */
 }
@@ -619,7 +615,7 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
     int old_gen = generation + 1 < RCI_NUM_GENERATIONS ? generation + 1 : generation;
     rci_gc_link *old = &h->gen[old_gen].head;
     rci_gc_link unreachable, finalizers, final_unreachable;
-    kinds_seen seen = {0, 0};
+    kinds_seen seen = {0, 0, 0};
     intptr_t survivors, candidates = deduce_unreachable(young, generation, old_gen, &unreachable,
                                                             &survivors, &seen);
     intptr_t nunreachable = candidates - survivors;
@@ -638,7 +634,7 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
     }
     /* legacy finalizers make everything they reach uncollectable */
     gc_list_init(&finalizers);
-    int finalizers_due = move_legacy_finalizers(&unreachable, &finalizers);
+    int finalizers_due = seen.hooks && move_legacy_finalizers(&unreachable, &finalizers);
     move_legacy_finalizer_reachable(&finalizers);
     if (gs->debug & RC_GC_DEBUG_COLLECTABLE)
         for (rci_gc_link *g = gc_next(&unreachable); g != &unreachable; g = gc_next(g))

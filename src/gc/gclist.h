@@ -2,12 +2,12 @@
  * gclist.h - the collector's doubly linked lists of GC links and the
  * gc_refs word (CPython's pycore_gc.h scheme, reference 1.2).
  *
- * A link's `next` is the next link (0 = untracked; bit 0 is the UNREACHABLE
- * mark, only during a collection).  Its `prev` keeps four flag bits below
- * the pointer: FINALIZED (persistent), COLLECTING (during a collection) and
- * the two-bit generation tag (internal.h).  While a collection computes
- * reachability, `prev` temporarily holds gc_refs << 4 instead of the
- * pointer (the flags stay) and the list is singly linked.
+ * A link's `next` is the next link (0 = untracked).  Its `prev` keeps four
+ * flag bits below the pointer: FINALIZED (persistent), COLLECTING (during a
+ * collection) and the two-bit generation tag (internal.h), which inside the
+ * set being collected becomes the UNREACHABLE mark (below).  While a
+ * collection computes reachability, `prev` temporarily holds gc_refs << 4
+ * instead of the pointer (the flags stay) and the list is singly linked.
  */
 #ifndef RCGC_GC_LIST_H
 #define RCGC_GC_LIST_H
@@ -90,8 +90,12 @@ static inline intptr_t gc_get_refs(const rci_gc_link *g) {
 static inline void gc_set_refs(rci_gc_link *g, intptr_t refs) {
     g->prev = (g->prev & ~GC_PREV_MASK) | ((uintptr_t)refs << GC_REFS_SHIFT);
 }
+/* Enter the set with gc_refs = refs.  The generation tag is dropped: once
+ * an object is in the set nothing reads it (the fused pass asks only about
+ * objects not yet in the set), and every path out of the set writes a new
+ * one; meanwhile the tag's bits serve as the UNREACHABLE mark below. */
 static inline void gc_reset_refs(rci_gc_link *g, intptr_t refs) {
-    g->prev = (g->prev & (RCI_GC_FINALIZED | RCI_GC_GEN_MASK)) | RCI_GC_COLLECTING |
+    g->prev = (g->prev & RCI_GC_FINALIZED) | RCI_GC_COLLECTING |
               ((uintptr_t)refs << GC_REFS_SHIFT);
 }
 static inline void gc_sub_refs(rci_gc_link *g, intptr_t n) {
@@ -99,6 +103,17 @@ static inline void gc_sub_refs(rci_gc_link *g, intptr_t n) {
 }
 
 static inline int gc_is_collecting(const rci_gc_link *g) { return (g->prev & RCI_GC_COLLECTING) != 0; }
+
+/* "Tentatively unreachable" (on move_unreachable's unreachable list), for an
+ * object in the set: the generation tag's bits all set, a value no object
+ * in the set has otherwise (the permanent generation is never collected,
+ * and gc_reset_refs clears the tag).  CPython marks these in the next word
+ * instead, which costs a walk over the garbage to clear the marks before
+ * anything may unlink an object; prev-word flags survive list operations. */
+#define GC_TAG_UNREACHABLE RCI_GC_GEN_MASK
+static inline int gc_is_unreachable_mark(const rci_gc_link *g) {
+    return (g->prev & GC_TAG_UNREACHABLE) == GC_TAG_UNREACHABLE;
+}
 static inline void gc_clear_collecting(rci_gc_link *g) { g->prev &= ~RCI_GC_COLLECTING; }
 
 /* The generation tag (internal.h) as prev's bits: gc_gen_bits(2) etc. */
