@@ -39,7 +39,8 @@ static int call_resurrectable(rc_object *op, void (*hook)(rc_object *)) {
 /* op is already untracked; was_tracked says whether to re-track it if a
  * finalizer resurrects it.  The type and its flags are read once: the hooks
  * may not change the object's type. */
-static inline void destroy(rc_heap *h, rc_object *op, int was_tracked) {
+static inline __attribute__((always_inline)) void destroy(rc_heap *h, rc_object *op,
+                                                           int was_tracked) {
     const rc_type *t = op->type;
     const uint32_t flags = t->flags;
     const int gc = (flags & RC_TYPE_GC) != 0;
@@ -55,8 +56,11 @@ static inline void destroy(rc_heap *h, rc_object *op, int was_tracked) {
             }
         }
     }
-    if (flags & RC_TYPE_WEAKREF)
-        rci_weakref_clear_all(op);
+    if (flags & RC_TYPE_WEAKREF) {
+        rci_weakref **head = rci_weaklist_of(op);
+        if (head && *head)   /* the common case, no weak reference: no call */
+            rci_weakref_clear_all(op);
+    }
     if (RC_UNLIKELY(t->del != NULL) && call_resurrectable(op, t->del)) {
         if (was_tracked)
             rc_gc_track(op);
