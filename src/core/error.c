@@ -9,6 +9,7 @@
 #include "internal.h"
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
 static _Thread_local rci_error_state slot;
 
@@ -59,12 +60,23 @@ void *rci_error_null(rc_errcode code, const char *fmt, ...) {
     return NULL;
 }
 
+/* Both copy the message only when there is an error: they run around every
+ * weak-reference callback, nearly always with the slot empty. */
 void rci_error_fetch(rci_error_state *s) {
-    *s = slot;
-    rc_error_clear();
+    s->code = slot.code;
+    if (slot.code != RC_OK) {
+        memcpy(s->message, slot.message, sizeof s->message);
+        rc_error_clear();
+    }
 }
 
-void rci_error_restore(const rci_error_state *s) { slot = *s; }
+void rci_error_restore(const rci_error_state *s) {
+    slot.code = s->code;
+    if (s->code != RC_OK)
+        memcpy(slot.message, s->message, sizeof slot.message);
+    else
+        slot.message[0] = '\0';
+}
 
 void rci_error_write_unraisable(const char *what) {
     if (slot.code == RC_OK)

@@ -16,6 +16,12 @@ void *rci_type_error_null(const char *fn, const char *expected, const void *got)
 }
 
 void rci_key_error(const rc_object *key) {
+    if (key->type == &rc_int_type) {
+        /* int's repr, without building the str object (a missing-key
+         * lookup is a normal event for caches). */
+        rc_error_set(RC_ERR_KEY, "%lld", (long long)((const rc_int *)key)->value);
+        return;
+    }
     rc_object *r = rc_repr(key);
     if (r) {
         rc_error_set(RC_ERR_KEY, "%s", rc_str_utf8(r));
