@@ -287,7 +287,7 @@ static void eph_free(eph_tables *t) {
 
 /* Propagate reachability from a reachable object: ephemeron tables hold
  * back their values. */
-static void traverse_reachable(rc_object *op, rci_gc_link *young, eph_tables *tables) {
+static GC_INLINE void traverse_reachable(rc_object *op, rci_gc_link *young, eph_tables *tables) {
     const rc_type *t = op->type;
     if (RC_UNLIKELY(t->flags & RCI_TYPE_EPHEMERON) && eph_add(tables, op))
         rci_ephemeron_traverse_strong(op, visit_reachable_cb, young);
