@@ -27,6 +27,7 @@
  * legacy-finalizer pass over the garbage has nothing to find. */
 typedef struct {
     int tuples, dicts, hooks;
+    const rc_type *last;   /* the type noted last (runs of one type are common) */
 } kinds_seen;
 
 /* An immortal object found tracked leaves the set (and is untracked). */
@@ -45,9 +46,13 @@ static GC_INLINE void init_refs(rci_gc_link *g, rc_object *op) {
 }
 
 static GC_INLINE void note_kind(kinds_seen *seen, const rc_object *op) {
-    seen->tuples |= op->type == &rc_tuple_type;
-    seen->dicts |= op->type == &rc_dict_type;
-    seen->hooks |= (op->type->del != NULL) | (op->type->finalize != NULL);
+    const rc_type *t = op->type;
+    if (t == seen->last)
+        return;
+    seen->last = t;
+    seen->tuples |= t == &rc_tuple_type;
+    seen->dicts |= t == &rc_dict_type;
+    seen->hooks |= (t->del != NULL) | (t->finalize != NULL);
 }
 
 static intptr_t update_refs(rci_gc_link *containers, kinds_seen *seen) {
@@ -489,7 +494,7 @@ static intptr_t handle_resurrected_objects(rci_gc_link *unreachable,
                                            int old_gen) {
     for (rci_gc_link *g = gc_next(unreachable); g != unreachable; g = gc_next(g))
         gc_clear_collecting(g);
-    kinds_seen seen = {0, 0, 0};
+    kinds_seen seen = {0, 0, 0, NULL};
     intptr_t resurrected,
         n = deduce_unreachable(unreachable, -1, old_gen, still_unreachable, &resurrected, &seen);
     gc_list_merge(unreachable, old);
@@ -615,7 +620,7 @@ static intptr_t collect_main(rc_heap *h, int generation, intptr_t *collected_out
     int old_gen = generation + 1 < RCI_NUM_GENERATIONS ? generation + 1 : generation;
     rci_gc_link *old = &h->gen[old_gen].head;
     rci_gc_link unreachable, finalizers, final_unreachable;
-    kinds_seen seen = {0, 0, 0};
+    kinds_seen seen = {0, 0, 0, NULL};
     intptr_t survivors, candidates = deduce_unreachable(young, generation, old_gen, &unreachable,
                                                             &survivors, &seen);
     intptr_t nunreachable = candidates - survivors;
