@@ -127,6 +127,7 @@ static inline void run_test_cfg(const char *name, void (*fn)(void), const rc_con
 #define RUN(fn) run_test_cfg(#fn, fn, NULL)
 #define RUN_CFG(fn, cfg) run_test_cfg(#fn, fn, cfg)
 
+
 /* Run fn in a child process; expect it to abort and to print `expect` on
  * stderr.  Returns 1 if both hold. */
 static inline int check_dies_with(void (*fn)(void), const char *expect, char *out, size_t outsz) {
@@ -173,6 +174,19 @@ static inline int check_dies_with(void (*fn)(void), const char *expect, char *ou
 static inline int check_summary(const char *suite) {
     printf("%s: %d tests, %d checks, %d failed\n", suite, test_count, check_count, check_failed);
     return check_failed ? 1 : 0;
+}
+
+/* The whole of a collector suite's main: every test with the collector's
+ * built-in defaults (RCGC_GC_THRESHOLD and RCGC_GC_DEBUG unset), once
+ * alone and once with a second heap alive (check_companion_heap); then the
+ * summary line and exit status. */
+static inline int run_collector_suite(const char *suite, void (*all_tests)(void)) {
+    unsetenv("RCGC_GC_THRESHOLD");
+    unsetenv("RCGC_GC_DEBUG");
+    all_tests();
+    check_companion_heap = 1;
+    all_tests();
+    return check_summary(suite);
 }
 
 #endif /* RCGC_CHECK_H */

@@ -629,9 +629,4 @@ static void all_tests(void) {
     RUN(LegacyFinalizationTest_test_legacy_self_cycle);
 }
 
-int main(void) {
-    all_tests();
-    check_companion_heap = 1;
-    all_tests();
-    return check_summary("test_finalization");
-}
+int main(void) { return run_collector_suite("test_finalization", all_tests); }

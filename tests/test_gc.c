@@ -2107,12 +2107,4 @@ static void all_tests(void) {
     RUN(test_long_nested_list_cycle);
 }
 
-int main(void) {
-    /* the expectations assume the built-in defaults */
-    unsetenv("RCGC_GC_THRESHOLD");
-    unsetenv("RCGC_GC_DEBUG");
-    all_tests();
-    check_companion_heap = 1;
-    all_tests();
-    return check_summary("test_gc");
-}
+int main(void) { return run_collector_suite("test_gc", all_tests); }
