@@ -126,19 +126,23 @@ static int park(rc_heap *h, rc_object *op) {
  * or del hook, and cannot be weakly referenced itself (its types lack
  * RC_TYPE_WEAKREF): its destruction is untracking, unlinking from the
  * referent's list and the free list - no trashcan level, no generic hooks
- * (create + drop of a weak reference: 220 -> 150 instructions). */
+ * (create + drop of a weak reference: 220 -> 132 instructions). */
+/* The free list is full: the block goes back (out of line, so that the
+ * short path below needs no stack frame). */
+static __attribute__((noinline)) void free_weakref_block(rc_heap *h, rc_object *op) {
+    if (h->gen[0].count > 0)
+        h->gen[0].count--;
+    rci_block_free(h, RCI_AS_LINK(op), RCI_API_OBJ, op);
+}
+
 static void destroy_weakref(rc_heap *h, rc_object *op) {
     rci_gc_link *g = RCI_AS_LINK(op);
     if (g->next)
         rci_gc_link_untrack(h, g);
-    rci_weakref_unlink((rci_weakref *)op);
-    ((rci_weakref *)op)->callback = NULL;
+    rci_weakref_unlink_on(h, (rci_weakref *)op);
     op->refcount = -(intptr_t)(uintptr_t)op->type;   /* the freed poison */
-    if (rci_weakref_freelist_push(h, op))
-        return;
-    if (h->gen[0].count > 0)
-        h->gen[0].count--;
-    rci_block_free(h, g, RCI_API_OBJ, op);
+    if (!rci_weakref_freelist_push(h, op))
+        free_weakref_block(h, op);
 }
 
 /* Every other object (out of line, so that the weak-reference path above

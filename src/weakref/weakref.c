@@ -56,14 +56,14 @@ static void insert_head(rci_weakref *wr, rci_weakref **head) {
  * head is `head` and whose basic reference and proxy are ref and proxy) and
  * link it at the position its kind dictates.  Writes every field after the
  * header: new_ref's object comes unzeroed. */
-static inline void link_new(rci_weakref *wr, const rc_type *t, rc_object *obj,
+static inline void link_new(rc_heap *h, rci_weakref *wr, const rc_type *t, rc_object *obj,
                             rci_weakref **head, rci_weakref *ref, rci_weakref *proxy,
                             rc_weakref_callback cb, rc_object *data) {
     wr->object = obj;
     wr->callback = cb;
     wr->data = rc_xnewref(data);
     wr->hash = -1;
-    rci_current_heap->weakrefs_linked++;
+    h->weakrefs_linked++;
     int basic_ref = t == &rc_weakref_type && !cb && !data;   /* is_basic(wr, ...) */
     if (!basic_ref && (proxy || ref))
         insert_after(wr, proxy ? proxy : ref);   /* after the basic ones */
@@ -76,7 +76,7 @@ void rci_weakref_init(rci_weakref *wr, rc_object *obj, rc_weakref_callback cb,
     rci_weakref **head = rci_weaklist_of(obj);
     rci_weakref *ref, *proxy;
     basic_refs(*head, &ref, &proxy);
-    link_new(wr, wr->ob.type, obj, head, ref, proxy, cb, data);
+    link_new(rci_current_heap, wr, wr->ob.type, obj, head, ref, proxy, cb, data);
 }
 
 /* ------------------------------------------------------------ callbacks */
@@ -367,7 +367,7 @@ static __attribute__((noinline)) rc_object *new_ref_general(const rc_type *t, vo
         rc_decref(wr);
         return rc_newref(shared);
     }
-    link_new(wr, t, o, head, ref, proxy, cb, data);
+    link_new(rci_current_heap, wr, t, o, head, ref, proxy, cb, data);
     return &wr->ob;
 }
 
@@ -382,7 +382,7 @@ static inline rc_object *new_ref(const rc_type *t, void *obj, rc_weakref_callbac
     if (RC_LIKELY(obj && h && RCI_TYPES(h)->weakref_free) &&
         (head = rci_weaklist_of(obj)) != NULL && !*head) {
         rci_weakref *wr = reuse_ref(h, rci_weakref_freelist_pop(h), t);
-        link_new(wr, t, obj, head, NULL, NULL, cb, data);
+        link_new(h, wr, t, obj, head, NULL, NULL, cb, data);
         return &wr->ob;
     }
     return new_ref_general(t, obj, cb, data, fn);

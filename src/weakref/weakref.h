@@ -65,20 +65,25 @@ RCI_FUNC void rci_weakref_init(rci_weakref *wr, rc_object *obj, rc_weakref_callb
 
 /* Unlink a live weak reference from its referent's list and mark it dead
  * (no callback).  No-op for a dead one.  Inline: every destruction of a
- * weak reference passes here. */
-static inline void rci_weakref_unlink(rci_weakref *wr) {
+ * weak reference passes here.  h is the current heap (its count of linked
+ * references drops). */
+static inline void rci_weakref_unlink_on(rc_heap *h, rci_weakref *wr) {
     rc_object *obj = wr->object;
     if (!obj)
         return;
     if (wr->prev)
         wr->prev->next = wr->next;
-    else
-        *rci_weaklist_of(obj) = wr->next;   /* the first: only then the head */
+    else   /* the first: only then the head; obj's type has a list, or wr
+            * could not have been linked to it */
+        *(rci_weakref **)((char *)obj + obj->type->weaklist_offset) = wr->next;
     if (wr->next)
         wr->next->prev = wr->prev;
     wr->prev = wr->next = NULL;
     wr->object = NULL;
-    rci_current_heap->weakrefs_linked--;
+    h->weakrefs_linked--;
+}
+static inline void rci_weakref_unlink(rci_weakref *wr) {
+    rci_weakref_unlink_on(rci_current_heap, wr);
 }
 
 /* traverse / clear / dealloc shared by every rci_weakref layout (they visit
