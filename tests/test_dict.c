@@ -183,7 +183,15 @@ static void test_dict_basics(void) {
     rc_object *missing = rc_int_from(424242);
     CHECK(rc_dict_get(d, missing) == NULL);
     CHECK_EQ(rc_error_code(), RC_ERR_KEY);
-    CHECK_STR_CONTAINS(rc_error_message(), "424242");
+    CHECK(!strcmp(rc_error_message(), "424242"));   /* str(KeyError(424242)) */
+    rc_object *neg = rc_int_from(-9000000000);
+    CHECK(rc_dict_get(d, neg) == NULL);
+    CHECK(!strcmp(rc_error_message(), "-9000000000"));
+    rc_decref(neg);
+    rc_object *empty = rc_dict_new();
+    CHECK(rc_dict_get(empty, rc_True) == NULL);   /* a bool's repr, not its int value */
+    CHECK(!strcmp(rc_error_message(), "True"));
+    rc_decref(empty);
     CHECK_EQ(rc_dict_contains(d, missing), 0);
     CHECK_EQ(rc_dict_delete(d, missing), -1);
     CHECK_EQ(rc_error_code(), RC_ERR_KEY);

@@ -1951,6 +1951,9 @@ static void test_callback_drops_its_reference(void) {
     rc_decref(o);
     CHECK(held_ref == NULL);
     CHECK(events_are("ok"));
+    /* with no error pending before, none is after (slot and message) */
+    CHECK_EQ(rc_error_code(), RC_OK);
+    CHECK(!strcmp(rc_error_message(), ""));
     o = self_loop(C, "me");                  /* the same through the collector */
     held_ref = rc_weakref_new(o, drop_held_cb, NULL);
     rc_decref(o);
