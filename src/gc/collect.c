@@ -302,7 +302,7 @@ static GC_INLINE void traverse_reachable(rc_object *op, rci_gc_link *young, eph_
 
 /* One forward scan from *prevp: objects with gc_refs > 0 are reachable and
  * make their referents reachable; the others move, tentatively, to
- * unreachable (their next word marked).  Afterwards young holds the
+ * unreachable (marked by their tag bits, gclist.h).  Afterwards young holds the
  * reachable objects scanned so far (prev pointers restored, COLLECTING
  * cleared, generation tag set to gen_bits: the generation they are about to
  * join) and *prevp is its last one; a later call resumes from there when
