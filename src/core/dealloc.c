@@ -122,11 +122,6 @@ static int park(rc_heap *h, rc_object *op) {
     return 1;
 }
 
-/* A weak reference or proxy without data owns nothing, has no finalizer
- * or del hook, and cannot be weakly referenced itself (its types lack
- * RC_TYPE_WEAKREF): its destruction is untracking, unlinking from the
- * referent's list and the free list - no trashcan level, no generic hooks
- * (create + drop of a weak reference: 220 -> 121 instructions). */
 /* The free list is full: the block goes back (out of line, so that the
  * short path below needs no stack frame). */
 static __attribute__((noinline)) void free_weakref_block(rc_heap *h, rc_object *op) {
@@ -135,6 +130,11 @@ static __attribute__((noinline)) void free_weakref_block(rc_heap *h, rc_object *
     rci_block_free(h, RCI_AS_LINK(op), RCI_API_OBJ, op);
 }
 
+/* A weak reference or proxy without data owns nothing, has no finalizer
+ * or del hook, and cannot be weakly referenced itself (its types lack
+ * RC_TYPE_WEAKREF): its destruction is untracking, unlinking from the
+ * referent's list and the free list - no trashcan level, no generic hooks
+ * (create + drop of a weak reference: 220 -> 121 instructions). */
 static void destroy_weakref(rc_heap *h, rc_object *op) {
     rci_gc_link *g = RCI_AS_LINK(op);
     if (g->next)

@@ -251,7 +251,7 @@ static GC_INLINE void visit_reachable(rc_object *op, intptr_t n, void *ctx) {
         gc_set_next(prev, next);
         gc_set_prev(next, prev);
         gc_list_append(g, reachable);
-        g->prev = (g->prev & RCI_GC_FINALIZED) | RCI_GC_COLLECTING | ((uintptr_t)1 << GC_REFS_SHIFT);
+        gc_reset_refs(g, 1);
     } else if (gc_get_refs(g) == 0) {
         gc_set_refs(g, 1);                  /* still ahead in the scan */
     }

@@ -2,17 +2,17 @@
  * freelist.c - the object-specific free lists (the top layer of CPython's
  * allocator, reference 5.1): float (100), tuple (2000 per length 1..20),
  * list and dict headers (80 each); and, beyond CPython, weak references and
- * proxies (80 together: weakref/weakref.c pops them itself).
+ * proxies (80 together; their hot push and pop are inline in types.h, and
+ * this file's generic push serves weak references that own data).
  *
  * A dead object on a free list keeps its block; its refcount word holds the
- * "freed" poison (so a late rc_decref is still diagnosed) and the word at
- * offset 16 links the list.  Full collections and rc_heap_clear_caches give
- * the blocks back to the allocator.
+ * "freed" poison (so a late rc_decref is still diagnosed) and the word
+ * after the header links the list (RCI_FREELIST_LINK, types.h).  Full
+ * collections and rc_heap_clear_caches give the blocks back to the
+ * allocator.
  */
 #include "mem/fastpath.h"
 #include "types.h"
-
-#define LINK(op) (*(rc_object **)((char *)(op) + 16))
 
 /* Which list and limit an object belongs to, or NULL. */
 static rc_object **list_for(rci_types_state *st, const rc_type *t, intptr_t n, int **count,
@@ -51,7 +51,7 @@ rc_object *rci_freelist_pop(rc_heap *h, const rc_type *t, intptr_t n) {
     if (!head || !*head)
         return NULL;
     rc_object *op = *head;
-    *head = LINK(op);
+    *head = RCI_FREELIST_LINK(op);
     (*count)--;
     op->refcount = 1;
     op->type = t;
@@ -72,7 +72,7 @@ int rci_freelist_push(rc_heap *h, rc_object *op) {
     if (!head || *count >= max)
         return 0;
     op->refcount = -(intptr_t)(uintptr_t)t;   /* the freed poison */
-    LINK(op) = *head;
+    RCI_FREELIST_LINK(op) = *head;
     *head = op;
     (*count)++;
     return 1;
@@ -81,7 +81,7 @@ int rci_freelist_push(rc_heap *h, rc_object *op) {
 static void drain(rc_heap *h, rc_object **head, int *count) {
     while (*head) {
         rc_object *op = *head;
-        *head = LINK(op);
+        *head = RCI_FREELIST_LINK(op);
         int gc = (op->type->flags & RC_TYPE_GC) != 0;
         void *mem = gc ? (void *)RCI_AS_LINK(op) : (void *)op;
         if (gc && h->gen[0].count > 0)   /* dealloc skipped it when it kept op */

@@ -59,16 +59,19 @@ RCI_FUNC rc_object *rci_freelist_pop(rc_heap *h, const rc_type *t, intptr_t n);
  * free list if it has one and it is not full.  Returns 1 if kept. */
 RCI_FUNC int rci_freelist_push(rc_heap *h, rc_object *op);
 
+/* The word after a dead object's header links its free list (every free
+ * list: freelist.c and the weak-reference pair below). */
+#define RCI_FREELIST_LINK(op) (*(rc_object **)((rc_object *)(op) + 1))
+
 /* The weak-reference free list's own fast pair (weakref/weakref.c pops,
- * core/dealloc.c pushes): the word after the header links the list, as in
- * freelist.c.  pop returns the raw block (header to be written) or NULL;
- * push keeps op (already poisoned) and returns 1, or 0 when the list is
- * full. */
+ * core/dealloc.c pushes).  pop returns the raw block (header to be
+ * written) or NULL; push keeps op (already poisoned) and returns 1, or 0
+ * when the list is full. */
 static inline rc_object *rci_weakref_freelist_pop(rc_heap *h) {
     rci_types_state *st = RCI_TYPES(h);
     rc_object *op = st->weakref_free;
     if (op) {
-        st->weakref_free = *(rc_object **)(op + 1);
+        st->weakref_free = RCI_FREELIST_LINK(op);
         st->weakref_nfree--;
     }
     return op;
@@ -77,7 +80,7 @@ static inline int rci_weakref_freelist_push(rc_heap *h, rc_object *op) {
     rci_types_state *st = RCI_TYPES(h);
     if (st->weakref_nfree >= RCI_WEAKREF_FREELIST_MAX)
         return 0;
-    *(rc_object **)(op + 1) = st->weakref_free;
+    RCI_FREELIST_LINK(op) = st->weakref_free;
     st->weakref_free = op;
     st->weakref_nfree++;
     return 1;
