@@ -527,6 +527,42 @@ static void test_deferred_removal_spares_replaced_entry(void) {
     rc_decref(d);
 }
 
+/* Removals deferred by an iteration, then a rebuild of the table (new
+ * keys while the iteration is open move every entry): each removal still
+ * finds its own entry, at its new position, and nothing else goes. */
+static void test_deferred_removal_across_rebuild(void) {
+    enum { N = 8, MORE = 200 };
+    rc_object *d = rc_weakvaluedict_new(), *objs[N + MORE];
+    fill(d, objs, N, 0);
+    rc_weakiter it;
+    rc_weakvaluedict_iter(d, &it);
+    for (int i = 0; i < N; i += 2)
+        rc_clear(&objs[i]);                     /* dead: removals deferred */
+    int64_t before = rc_sizeof(d);
+    for (int i = N; i < N + MORE; i++) {        /* grows: entries move */
+        rc_object *k = rc_int_from(i);
+        objs[i] = new_obj(i);
+        CHECK_EQ(rc_weakvaluedict_set(d, k, objs[i]), 0);
+        rc_decref(k);
+    }
+    CHECK(rc_sizeof(d) > before);
+    rc_weakiter_end(&it);                       /* the removals run now */
+    CHECK_EQ(rc_weakvaluedict_len(d), N / 2 + MORE);
+    int bad = 0;
+    for (int i = 0; i < N + MORE; i++) {
+        rc_object *k = rc_int_from(i), *v = rc_weakvaluedict_get(d, k);
+        bad += objs[i] ? v != objs[i] : v != NULL;
+        if (!v)
+            rc_error_clear();
+        rc_xdecref(v);
+        rc_decref(k);
+    }
+    CHECK_EQ(bad, 0);
+    drop_all(objs, N + MORE);
+    CHECK_EQ(rc_weakvaluedict_len(d), 0);
+    rc_decref(d);
+}
+
 /* Nested iterations: removals wait for the outermost to end. */
 static void test_nested_iteration_guards(void) {
     rc_object *s = rc_weakset_new(), *objs[3];
@@ -1326,6 +1362,7 @@ int main(void) {
     RUN(test_weak_keys_destroy_and_mutate_while_iterating);
     RUN(test_weakset_weak_destroy_and_mutate_while_iterating);
     RUN(test_deferred_removal_spares_replaced_entry);
+    RUN(test_deferred_removal_across_rebuild);
     RUN(test_nested_iteration_guards);
     RUN(test_iteration_add_key_is_runtime_error);
     RUN(test_weak_keyed_len_cycles);
