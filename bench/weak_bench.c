@@ -124,10 +124,10 @@ static uint64_t lcg_next(uint64_t *x) {
 static rc_object *cache_get_or_fill(rc_object *cache, rc_object *cls, int64_t k, long *misses) {
     rc_object *key = rc_int_from(k);
     CHECK(key != NULL);
-    rc_object *v = rc_weakvaluedict_get(cache, key);
-    if (!v) {
-        CHECK(rc_error_code() == RC_ERR_KEY);
-        rc_error_clear();
+    rc_object *v;
+    int found = rc_weakvaluedict_get_ref(cache, key, &v);   /* cache.get(k): no KeyError */
+    CHECK(found >= 0);
+    if (!found) {
         CHECK((v = rc_new_instance(cls)) != NULL);
         CHECK(rc_weakvaluedict_set(cache, key, v) == 0);
         ++*misses;

@@ -164,6 +164,58 @@ static void test_weak_values(void) {
     rc_decref(d);
 }
 
+/* get_ref is d.get(key): a hit gives a new reference, a miss (no entry,
+ * or a dead value / key) gives 0 and leaves no error behind; other errors
+ * are those of get. */
+static void test_get_ref(void) {
+    rc_object *vd = rc_weakvaluedict_new(), *kd = rc_weakkeydict_new();
+    rc_object *a = new_obj(1), *b = new_obj(2), *k = rc_int_from(7), *other = rc_int_from(8);
+    CHECK_EQ(rc_weakvaluedict_set(vd, k, a), 0);
+    CHECK_EQ(rc_weakkeydict_set(kd, b, k), 0);
+    rc_object *v = (rc_object *)1;
+    int64_t rc_a = a->refcount;
+    CHECK_EQ(rc_weakvaluedict_get_ref(vd, k, &v), 1);
+    CHECK(v == a);
+    CHECK_EQ(a->refcount, rc_a + 1);   /* a new reference */
+    rc_clear(&v);
+    CHECK_EQ(rc_weakkeydict_get_ref(kd, b, &v), 1);
+    CHECK(v == k);
+    rc_clear(&v);
+    v = (rc_object *)1;
+    CHECK_EQ(rc_weakvaluedict_get_ref(vd, other, &v), 0);   /* missing */
+    CHECK(v == NULL);
+    CHECK_EQ(rc_error_code(), RC_OK);
+    CHECK_EQ(rc_weakkeydict_get_ref(kd, a, &v), 0);
+    CHECK(v == NULL);
+    CHECK_EQ(rc_error_code(), RC_OK);
+    rc_clear(&a);                                            /* the value dies */
+    v = (rc_object *)1;
+    CHECK_EQ(rc_weakvaluedict_get_ref(vd, k, &v), 0);
+    CHECK(v == NULL);
+    CHECK_EQ(rc_error_code(), RC_OK);
+    /* the errors other than the key error */
+    rc_object *list = rc_list_new(0);
+    v = (rc_object *)1;
+    CHECK_EQ(rc_weakvaluedict_get_ref(vd, list, &v), -1);
+    CHECK(error_is(RC_ERR_TYPE, "unhashable type: 'list'"));
+    CHECK(v == NULL);
+    CHECK_EQ(rc_weakkeydict_get_ref(kd, k, &v), -1);        /* int: no weak references */
+    CHECK(error_is(RC_ERR_TYPE, "cannot create weak reference to 'int' object"));
+    CHECK_EQ(rc_weakvaluedict_get_ref(kd, k, &v), -1);
+    CHECK(error_is(RC_ERR_TYPE, "rc_weakvaluedict_get_ref: expected WeakValueDictionary"));
+    CHECK_EQ(rc_weakvaluedict_get_ref(vd, NULL, &v), -1);
+    CHECK(error_is(RC_ERR_INVALID, NULL));
+    CHECK_EQ(rc_weakvaluedict_get_ref(vd, k, NULL), -1);
+    CHECK(error_is(RC_ERR_INVALID, "NULL value pointer"));
+    rc_decref(list);
+    rc_decref(other);
+    rc_decref(k);
+    rc_decref(b);
+    CHECK_EQ(rc_weakkeydict_len(kd), 0);
+    rc_decref(vd);
+    rc_decref(kd);
+}
+
 /* MappingTestCase.test_weak_keys: entries live as long as their keys; the
  * value goes with the entry. */
 static void test_weak_keys(void) {
@@ -1351,6 +1403,7 @@ static void test_oom_paths(void) {
 int main(void) {
     RUN(test_weak_values);
     RUN(test_weak_keys);
+    RUN(test_get_ref);
     RUN(test_weakset_basics);
     RUN(test_weak_valued_iters);
     RUN(test_weak_keyed_iters);

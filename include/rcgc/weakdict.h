@@ -23,6 +23,11 @@
  * instances of rc_class_new classes do by default), otherwise the call
  * fails with RC_ERR_TYPE ("cannot create weak reference to 'int' object").
  *
+ * Lookups.  rc_weak*dict_get is d[key]: a missing key (or a dead entry)
+ * is an RC_ERR_KEY error with repr(key) as its message.
+ * rc_weak*dict_get_ref is d.get(key): a miss is a plain 0 with no error,
+ * the call for caches, where a miss is a normal event.
+ *
  * Entries die on their own.  An entry whose weakly held object dies is
  * removed by a weak-reference callback - at once, or, while the container
  * is being iterated, when the last iteration ends (CPython's
@@ -99,6 +104,13 @@ RC_API int rc_weakvaluedict_set(void *d, void *key, void *value);
  * weak-value dictionary, unhashable key), RC_ERR_INVALID (NULL). */
 RC_API rc_object *rc_weakvaluedict_get(const void *d, const void *key);
 
+/* d.get(key) without an error for a miss (CPython's PyDict_GetItemRef):
+ * 1 with a NEW reference to the value in *value; 0 with *value = NULL and
+ * no error when key is missing or its value is dead (a cache miss builds
+ * no error message); -1 with the errors of rc_weakvaluedict_get other than
+ * RC_ERR_KEY, or RC_ERR_INVALID when value is NULL. */
+RC_API int rc_weakvaluedict_get_ref(const void *d, const void *key, rc_object **value);
+
 /* key in d: 1 if present with a live value, 0 if not, -1 with the errors
  * of rc_weakvaluedict_get other than RC_ERR_KEY. */
 RC_API int rc_weakvaluedict_contains(const void *d, const void *key);
@@ -162,6 +174,13 @@ RC_API int rc_weakkeydict_set(void *d, void *key, void *value);
  * when missing, RC_ERR_TYPE (not a weak-key dictionary; key unhashable or
  * not weakly referenceable, as Python's ref(key) fails), RC_ERR_INVALID. */
 RC_API rc_object *rc_weakkeydict_get(const void *d, const void *key);
+
+/* d.get(key) without an error for a miss: 1 with a NEW reference in
+ * *value, 0 with *value = NULL and no error when key is missing (or dead),
+ * -1 with the errors of rc_weakkeydict_get other than RC_ERR_KEY (a key
+ * that cannot be weakly referenced is RC_ERR_TYPE, as Python's
+ * WeakKeyDictionary.get), or RC_ERR_INVALID when value is NULL. */
+RC_API int rc_weakkeydict_get_ref(const void *d, const void *key, rc_object **value);
 
 /* key in d: 1 or 0; 0 also for a key that cannot be weakly referenced (as
  * in Python); -1 with RC_ERR_TYPE (unhashable, not a weak-key dictionary)

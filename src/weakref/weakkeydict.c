@@ -62,6 +62,10 @@ rc_object *rc_weakkeydict_get(const void *d, const void *key) {
     return rci_wt_getitem(d, T, key, "rc_weakkeydict_get");
 }
 
+int rc_weakkeydict_get_ref(const void *d, const void *key, rc_object **value) {
+    return rci_wt_getref(d, T, key, value, "rc_weakkeydict_get_ref");
+}
+
 int rc_weakkeydict_contains(const void *d, const void *key) {
     return rci_wt_contains(d, T, key, "rc_weakkeydict_contains");
 }

@@ -105,15 +105,27 @@ int rci_wt_setitem(void *op, const rc_type *type, void *key, void *value, const 
     return rci_wt_insert(t, hash, key, value);
 }
 
-rc_object *rci_wt_getitem(const void *op, const rc_type *type, const void *key, const char *fn) {
+int rci_wt_getref(const void *op, const rc_type *type, const void *key, rc_object **value,
+                  const char *fn) {
+    if (!value)
+        return rc_error_set(RC_ERR_INVALID, "%s: NULL value pointer", fn);
+    *value = NULL;
     int64_t hash;
     rci_wtable *t = prepare(op, type, key, &hash, fn);
     if (!t)
-        return NULL;
+        return -1;
     intptr_t ix = find_live(t, key, hash);
-    if (ix == RCI_WT_MISSING)
+    if (ix < 0)
+        return ix == RCI_WT_MISSING ? 0 : -1;
+    *value = rc_newref(value_of(t, rci_wt_entry(t, ix)));
+    return 1;
+}
+
+rc_object *rci_wt_getitem(const void *op, const rc_type *type, const void *key, const char *fn) {
+    rc_object *value;
+    if (rci_wt_getref(op, type, key, &value, fn) == 0)
         rci_key_error(key);
-    return ix >= 0 ? rc_newref(value_of(t, rci_wt_entry(t, ix))) : NULL;
+    return value;
 }
 
 int rci_wt_contains(const void *op, const rc_type *type, const void *key, const char *fn) {

@@ -176,6 +176,10 @@ RCI_FUNC int rci_wt_setitem(void *op, const rc_type *type, void *key, void *valu
  * RC_ERR_KEY when missing or dead. */
 RCI_FUNC rc_object *rci_wt_getitem(const void *op, const rc_type *type, const void *key,
                                    const char *fn);
+/* rci_wt_getitem without the key error: 1 with a NEW reference in *value,
+ * 0 (*value NULL, no error) when missing or dead, -1 on other errors. */
+RCI_FUNC int rci_wt_getref(const void *op, const rc_type *type, const void *key,
+                           rc_object **value, const char *fn);
 /* 1 / 0 / -1.  A weak-keyed container answers 0 for a key that cannot be
  * weakly referenced (Python's ref(key) fails and __contains__ says
  * False). */
