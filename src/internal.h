@@ -153,7 +153,7 @@ RCI_FUNC size_t rci_block_size(rc_heap *h, const void *p);
 
 /* pymalloc proper (mem/pool.c): the slow paths behind mem/fastpath.h */
 RCI_FUNC void *rci_pool_alloc_slow(rc_heap *h, unsigned idx);
-RCI_FUNC void rci_pool_refill(rci_memstate *m, rci_pool *pool);
+RCI_FUNC void rci_pool_full(rci_memstate *m, rci_pool *pool);
 RCI_FUNC void rci_pool_was_full(rci_memstate *m, rci_pool *pool);
 /* Give an empty pool back to its arena (rci_pool_became_empty decides). */
 RCI_FUNC void rci_pool_release_empty(rc_heap *h, rci_pool *pool);

@@ -272,17 +272,10 @@ void *rci_pool_alloc_slow(rc_heap *h, unsigned idx) {
     return b;
 }
 
-/* The pool's free list ran dry after handing out a block: carve a virgin
- * block, or take the now-full pool off its list. */
-void rci_pool_refill(rci_memstate *m, rci_pool *pool) {
-    size_t size = RCI_CLASS_SIZE(pool->szidx);
-    if (pool->nextoffset <= RCI_POOL_SIZE - size) {
-        void *nb = pool->mem + pool->nextoffset;
-        pool->nextoffset += (uint32_t)size;
-        NEXT_OF(nb) = NULL;
-        pool->freeblock = nb;
-        return;
-    }
+/* The pool handed out its last block (free list dry, nothing left to
+ * carve; rci_pool_alloc carves virgin blocks inline): take it off its
+ * class's list. */
+void rci_pool_full(rci_memstate *m, rci_pool *pool) {
     pool->freeblock = NULL;
     m->usedpools[pool->szidx] = pool->next;   /* it is the head */
     if (pool->next)
