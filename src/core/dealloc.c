@@ -73,8 +73,8 @@ static inline __attribute__((always_inline)) void destroy(rc_heap *h, rc_object 
     if (RC_UNLIKELY(flags & RCI_TYPE_FREELIST) && rci_freelist_push(h, op))
         return;   /* kept for reuse (static built-in types: no type reference) */
     void *mem = gc ? (void *)RCI_AS_LINK(op) : (void *)op;
-    if (gc && h->gen[0].count > 0)
-        h->gen[0].count--;
+    if (gc)
+        rci_gc_count_free(h);
     op->refcount = -(intptr_t)(uintptr_t)t;   /* the freed poison */
     rci_block_free(h, mem, RCI_API_OBJ, op);
     rc_decref((void *)t);                       /* heap types only; static skip */
@@ -125,8 +125,7 @@ static int park(rc_heap *h, rc_object *op) {
 /* The free list is full: the block goes back (out of line, so that the
  * short path below needs no stack frame). */
 static __attribute__((noinline)) void free_weakref_block(rc_heap *h, rc_object *op) {
-    if (h->gen[0].count > 0)
-        h->gen[0].count--;
+    rci_gc_count_free(h);
     rci_block_free(h, RCI_AS_LINK(op), RCI_API_OBJ, op);
 }
 

@@ -73,8 +73,8 @@ const char *rc_type_name(const void *op) {
 /* ------------------------------------------------------------ allocation */
 
 void *rci_object_alloc_failed(rc_heap *h, const rc_type *t, size_t pre, size_t n) {
-    if (pre && h->gen[0].count > 0)
-        h->gen[0].count--;
+    if (pre)
+        rci_gc_count_free(h);   /* the allocation that failed was counted */
     return rci_error_null(RC_ERR_NOMEM, "out of memory creating a '%s' object "
                           "(%zu bytes)", t->name, n);
 }

@@ -180,6 +180,14 @@ static inline void rci_gc_link_unlink(rci_gc_link *g) {
     g->prev &= RCI_GC_FINALIZED;
 }
 
+/* A GC object's block goes back (or stays on a free list for good): the
+ * other half of rci_gc_count_alloc (core/alloc.h).  CPython 3.11 counts
+ * deallocations of GC objects against generation 0, never below zero. */
+static inline void rci_gc_count_free(rc_heap *h) {
+    if (h->gen[0].count > 0)
+        h->gen[0].count--;
+}
+
 /* Untrack a tracked object of heap h. */
 static inline void rci_gc_link_untrack(rc_heap *h, rci_gc_link *g) {
     rci_gc_link_unlink(g);

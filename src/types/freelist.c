@@ -84,8 +84,8 @@ static void drain(rc_heap *h, rc_object **head, int *count) {
         *head = RCI_FREELIST_LINK(op);
         int gc = (op->type->flags & RC_TYPE_GC) != 0;
         void *mem = gc ? (void *)RCI_AS_LINK(op) : (void *)op;
-        if (gc && h->gen[0].count > 0)   /* dealloc skipped it when it kept op */
-            h->gen[0].count--;
+        if (gc)
+            rci_gc_count_free(h);   /* dealloc skipped it when it kept op */
         rci_block_free(h, mem, RCI_API_OBJ, op);
     }
     *count = 0;
