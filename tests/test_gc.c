@@ -333,6 +333,69 @@ static void ouch_del(rc_object *self) {
         rc_gc_collect(2);
 }
 
+/* Slots classes that are garbage together with their instances: a ring
+ * of instances of two interleaved classes (runs of one class, then the
+ * other), every name dropped.  Each instance refers to its class, and the
+ * collector accounts for those references per run of one class; all of it
+ * must be found, in a young collection as in a full one. */
+static void test_classes_die_with_their_instances(void) {
+    static const char *const next_slot[] = {"next", "pad"};
+    for (int generation = 0; generation <= 2; generation += 2) {
+        rc_gc_collect(2);
+        rc_object *A = new_slots_class("A", next_slot, 2, NULL);
+        rc_object *B = new_slots_class("B", next_slot, 2, NULL);
+        intptr_t nx = rc_class_slot_index(A, "next");
+        const int N = 300;
+        rc_object *first = NULL, *prev = NULL;
+        for (int i = 0; i < N; i++) {
+            rc_object *o = rc_new_instance(i % 7 < 4 ? A : B);
+            CHECK(o != NULL);
+            if (prev) {
+                CHECK_EQ(rc_setslot(prev, nx, o), 0);
+                rc_decref(prev);
+            } else {
+                first = rc_newref(o);
+            }
+            prev = o;
+        }
+        CHECK_EQ(rc_setslot(prev, nx, first), 0);   /* close the ring */
+        rc_decref(prev);
+        rc_decref(first);
+        rc_decref(A);
+        rc_decref(B);
+        CHECK_EQ(rc_gc_collect(generation), N + 2);
+        CHECK_EQ(rc_gc_collect(2), 0);
+    }
+}
+
+/* The other side: a class held only by its live instances stays alive
+ * through every collection (the instances' references to it count as
+ * reachable ones, once per run of instances of one class). */
+static void test_class_kept_by_live_instances(void) {
+    static const char *const next_slot[] = {"next", "pad"};
+    for (int generation = 0; generation <= 2; generation += 2) {
+        rc_gc_collect(2);
+        rc_object *A = new_slots_class("A", next_slot, 2, NULL);
+        rc_object *B = new_slots_class("B", next_slot, 2, NULL);
+        rc_object *held = rc_list_new(0);
+        const int N = 300;
+        for (int i = 0; i < N; i++) {
+            rc_object *o = rc_new_instance(i % 7 < 4 ? A : B);
+            CHECK(o != NULL);
+            CHECK_EQ(rc_list_append(held, o), 0);
+            rc_decref(o);
+        }
+        const rc_type *a_type = rc_list_get(held, 0)->type;
+        rc_decref(A);
+        rc_decref(B);
+        CHECK_EQ(rc_gc_collect(generation), 0);
+        CHECK_EQ(rc_gc_is_tracked(a_type), 1);
+        CHECK(strcmp(rc_type_name(rc_list_get(held, N - 1)), "B") == 0);
+        rc_decref(held);                       /* instances, then classes, go */
+        CHECK_EQ(rc_gc_collect(2), 0);
+    }
+}
+
 static void test_trashcan(void) {
     rc_object *Ouch = new_class("Ouch", ouch_del, NULL);
     rc_object *one = rc_int_from(1), *two = rc_int_from(2);
@@ -2039,6 +2102,8 @@ static void all_tests(void) {
     RUN(test_list);
     RUN(test_dict);
     RUN(test_tuple);
+    RUN(test_classes_die_with_their_instances);
+    RUN(test_class_kept_by_live_instances);
     RUN(test_instance);
     RUN(test_legacy_finalizer);
     RUN(test_saveall);
