@@ -338,18 +338,33 @@ static void ouch_del(rc_object *self) {
  * other), every name dropped.  Each instance refers to its class, and the
  * collector accounts for those references per run of one class; all of it
  * must be found, in a young collection as in a full one. */
+enum { RUNS_N = 300 };
+
+/* Two fresh two-slot classes (after a full collection, so that they and
+ * their instances start in generation 0). */
+static void two_classes(rc_object **A, rc_object **B) {
+    static const char *const slots[] = {"next", "pad"};
+    rc_gc_collect(2);
+    *A = new_slots_class("A", slots, 2, NULL);
+    *B = new_slots_class("B", slots, 2, NULL);
+}
+
+/* The i-th instance: runs of four A, then three B. */
+static rc_object *run_instance(int i, rc_object *A, rc_object *B) {
+    rc_object *o = rc_new_instance(i % 7 < 4 ? A : B);
+    CHECK(o != NULL);
+    return o;
+}
+
 static void test_classes_die_with_their_instances(void) {
-    static const char *const next_slot[] = {"next", "pad"};
     for (int generation = 0; generation <= 2; generation += 2) {
-        rc_gc_collect(2);
-        rc_object *A = new_slots_class("A", next_slot, 2, NULL);
-        rc_object *B = new_slots_class("B", next_slot, 2, NULL);
+        rc_object *A, *B;
+        two_classes(&A, &B);
         intptr_t nx = rc_class_slot_index(A, "next");
-        const int N = 300;
+        const int N = RUNS_N;
         rc_object *first = NULL, *prev = NULL;
         for (int i = 0; i < N; i++) {
-            rc_object *o = rc_new_instance(i % 7 < 4 ? A : B);
-            CHECK(o != NULL);
+            rc_object *o = run_instance(i, A, B);
             if (prev) {
                 CHECK_EQ(rc_setslot(prev, nx, o), 0);
                 rc_decref(prev);
@@ -372,16 +387,13 @@ static void test_classes_die_with_their_instances(void) {
  * through every collection (the instances' references to it count as
  * reachable ones, once per run of instances of one class). */
 static void test_class_kept_by_live_instances(void) {
-    static const char *const next_slot[] = {"next", "pad"};
     for (int generation = 0; generation <= 2; generation += 2) {
-        rc_gc_collect(2);
-        rc_object *A = new_slots_class("A", next_slot, 2, NULL);
-        rc_object *B = new_slots_class("B", next_slot, 2, NULL);
+        rc_object *A, *B;
+        two_classes(&A, &B);
         rc_object *held = rc_list_new(0);
-        const int N = 300;
+        const int N = RUNS_N;
         for (int i = 0; i < N; i++) {
-            rc_object *o = rc_new_instance(i % 7 < 4 ? A : B);
-            CHECK(o != NULL);
+            rc_object *o = run_instance(i, A, B);
             CHECK_EQ(rc_list_append(held, o), 0);
             rc_decref(o);
         }
